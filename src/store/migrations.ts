@@ -29,6 +29,39 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: 'findings and the alert ledger',
+    statements: [
+      // One row per finding_id; a re-run of detection updates last_seen_at, never adds a row.
+      `CREATE TABLE findings (
+        finding_id VARCHAR PRIMARY KEY,
+        detector_id VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        occurred_at TIMESTAMP NOT NULL,
+        account_id VARCHAR,
+        region VARCHAR,
+        key_arn VARCHAR,
+        principal_arn VARCHAR,
+        principal_account_id VARCHAR,
+        title VARCHAR NOT NULL,
+        summary VARCHAR NOT NULL,
+        status VARCHAR NOT NULL DEFAULT 'open',
+        suppressed_by VARCHAR,
+        first_seen_at TIMESTAMP NOT NULL,
+        last_seen_at TIMESTAMP NOT NULL,
+        finding JSON NOT NULL
+      )`,
+      // What was delivered where: a finding_id is published to a sink at most once.
+      `CREATE TABLE alert_ledger (
+        finding_id VARCHAR NOT NULL,
+        sink VARCHAR NOT NULL,
+        message_id VARCHAR,
+        published_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (finding_id, sink)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
