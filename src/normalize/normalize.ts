@@ -140,8 +140,10 @@ function normalizeEventBridge(value: unknown, origin: RecordOrigin, ingestedAt: 
   }
   const parsed = CloudTrailApiCallEventSchema.safeParse(value);
   if (!parsed.success) return reject(origin, value, describeIssues(parsed.error, value, 'EventBridge event'));
-  // The row keeps the CloudTrail record itself, so the copy delivered in a trail file is identical.
-  return normalizeRecord(parsed.data.detail, origin, ingestedAt);
+  // The row keeps the CloudTrail record itself, as delivered, so the copy that arrives in a trail
+  // file gives the same row.
+  const detail = (value as Record<string, unknown>)['detail'];
+  return normalizeRecord(detail, origin, ingestedAt, JSON.stringify(detail));
 }
 
 function fromLifecycle(event: KmsLifecycleEvent, origin: RecordOrigin, ingestedAt: string, raw: string): KmsEvent {

@@ -65,7 +65,7 @@ export class EventStore {
         appender.appendVarchar(rejectionId(r));
         appender.appendVarchar(r.sourceUri);
         if (r.position === null) appender.appendNull();
-        else appender.appendBigInt(BigInt(r.position));
+        else appender.appendInteger(r.position);
         appender.appendVarchar(r.reason);
         appender.appendVarchar(r.original);
         appender.endRow();
@@ -87,7 +87,7 @@ export class EventStore {
     const columns = KMS_EVENT_COLUMNS.map((c) => `${c.name} ${c.sql.replace(' NOT NULL', '')}`).join(', ');
     await this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (${columns})`);
     await this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS rejected_records_staging (
-      id VARCHAR, source_uri VARCHAR, position BIGINT, reason VARCHAR, original VARCHAR)`);
+      id VARCHAR, source_uri VARCHAR, position INTEGER, reason VARCHAR, original VARCHAR)`);
     this.stagingReady = true;
   }
 }

@@ -22,7 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE rejected_records (
         id VARCHAR PRIMARY KEY,
         source_uri VARCHAR NOT NULL,
-        position BIGINT,
+        position INTEGER,
         reason VARCHAR NOT NULL,
         original VARCHAR NOT NULL,
         rejected_at TIMESTAMP NOT NULL DEFAULT (now()::TIMESTAMP)
