@@ -67,11 +67,15 @@ export function resolveKey(record: CloudTrailRecord): ResolvedKey {
     keyId = candidates.find(isBareKeyId) ?? null;
   }
 
+  // A call by alias ARN (cross-account callers must use an ARN) with no resources still names the
+  // owner account and region in the alias ARN, even though the key id stays unknown.
+  const aliasArn = primary ? null : (candidates.map(parseKmsArn).find((a) => a?.resourceType === 'alias') ?? null);
+
   return {
     keyArn: primary?.arn ?? null,
     keyId,
-    keyAccountId: primary?.accountId ?? null,
-    keyRegion: primary?.region ?? null,
+    keyAccountId: primary?.accountId ?? aliasArn?.accountId ?? null,
+    keyRegion: primary?.region ?? aliasArn?.region ?? null,
     aliasName,
     relatedKeyArns: related.map((k) => k.arn),
   };

@@ -152,6 +152,20 @@ describe('Normalizer: keys', () => {
     expect(event(none)).toMatchObject({ keyArn: KEY, keyAccountId: OWNER });
   });
 
+  it('takes the owner account from an alias ARN when resources are null', () => {
+    const record = corpusRecord(9);
+    record['userIdentity'] = { type: 'AWSAccount', principalId: 'AROAEXAMPLE:vendor', accountId: '444455556666' };
+    record['requestParameters'] = { keyId: 'arn:aws:kms:us-west-2:111122223333:alias/shared-with-vendor' };
+    record['resources'] = null;
+    expect(event(record)).toMatchObject({
+      keyArn: null,
+      keyAccountId: OWNER,
+      keyRegion: 'us-west-2',
+      aliasName: 'alias/shared-with-vendor',
+      isCrossAccount: true,
+    });
+  });
+
   it('keeps a bare key id without inventing an ARN', () => {
     const record = corpusRecord(47);
     record['resources'] = [];
