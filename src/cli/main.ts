@@ -1,15 +1,16 @@
+import './log-level.js';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { KeytrailError, UsageError } from '../errors.js';
+import { registerDemoCommand } from './demo.js';
+import { registerDetectCommand } from './detect.js';
 import { registerExportCommand } from './export.js';
+import { registerFindingsCommand } from './findings.js';
 import { registerIngestCommand } from './ingest.js';
 import { printError } from './output.js';
 import { registerQueryCommand } from './query.js';
 import { EXIT, type CommandResult } from './result.js';
-
-// Logs are for Lambda; on a terminal they would mix with results. KEYTRAIL_LOG_LEVEL opts back in.
-process.env['POWERTOOLS_LOG_LEVEL'] ??= process.env['KEYTRAIL_LOG_LEVEL'] ?? 'ERROR';
 
 /** Runs a command's work and turns its outcome into an exit code; user errors never print a stack. */
 export type Runner = (work: () => Promise<CommandResult>) => Promise<void>;
@@ -37,6 +38,9 @@ export function buildProgram(runner: Runner = run): Command {
   registerIngestCommand(program, runner);
   registerQueryCommand(program, runner);
   registerExportCommand(program, runner);
+  registerFindingsCommand(program, runner);
+  registerDetectCommand(program, runner);
+  registerDemoCommand(program, runner);
   return program;
 }
 

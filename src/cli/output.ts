@@ -5,6 +5,12 @@
 
 type Row = Record<string, unknown>;
 
+// `keytrail … | head` closes the pipe early: that is the reader's choice, not an error to report.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 export function printLine(text = ''): void {
   process.stdout.write(`${text}\n`);
 }

@@ -15,6 +15,17 @@ export interface DetectorMeta {
   references: readonly string[];
   /** false: evidence only — stored, not sent by default (KMS.KeyRotated). */
   alert?: boolean;
+  /**
+   * Default dedup window of this detector, in hours (config `dedup_window_hours_by_detector` still
+   * wins; without either, `dedup_window_hours`).
+   */
+  dedupWindowHours?: number;
+  /**
+   * true: the same dedup key is the same finding whenever it recurs (no window). For facts that happen
+   * once, such as a key's deletion, whose repeats (EventBridge retries, the service event) may straddle
+   * a window boundary.
+   */
+  oncePerDedupKey?: boolean;
 }
 
 /**
@@ -59,17 +70,23 @@ export interface UsageSummary {
   windowDays: number;
   from: string;
   to: string;
+  /** Every API call and service event on the key in the window (lifecycle events are not calls). */
   totalCalls: number;
+  /** The calls among `totalCalls` that are cryptographic operations (Decrypt, GenerateDataKey, …): use. */
+  cryptographicCalls: number;
   byOperation: Record<string, number>;
   principals: { arn: string | null; accountId: string | null; calls: number }[];
   accounts: { accountId: string; calls: number; external: boolean; vendor: string | null }[];
   services: string[];
   firstUse: string | null;
   lastUse: string | null;
+  lastCryptographicUse: string | null;
   errors: number;
   /** Earliest and latest event stored at all: how much evidence there was. */
   evidenceFrom: string | null;
   evidenceTo: string | null;
+  /** What was counted, in words, for the finding and the reader. */
+  basis: string;
 }
 
 /** Configuration and indexes a detector may read; built once per run. */
@@ -77,8 +94,11 @@ export interface DetectionContext {
   config: KeytrailConfig;
   /** The declared key (config.keys[]) for an event's key, matched by ARN, key id or alias. */
   declaredKey(event: Pick<KmsEvent, 'keyArn' | 'keyId' | 'aliasName'>): KeytrailConfig['keys'][number] | null;
-  /** Trusted accounts: the organization's, from config. The key owner is always trusted too. */
-  isTrustedAccount(accountId: string): boolean;
+  /**
+   * Trusted accounts: the organization's, from config. The key owner is always trusted too: pass the
+   * key's account as `keyAccountId` to include it.
+   */
+  isTrustedAccount(accountId: string, keyAccountId?: string | null): boolean;
 }
 
 /** A predicate over one normalized event. */

@@ -6,9 +6,9 @@ import { DETECTORS } from '../detectors/index.js';
 import { parseAwsDate } from '../detectors/lib/aws-dates.js';
 import { createDetectionContext } from '../detectors/lib/context.js';
 import { scheduledDeletion } from '../detectors/lib/scheduled-deletion.js';
-import type { Detector, EventDetector, HistoryFactName, HistoryFacts, QueryDetector } from '../detectors/types.js';
+import type { Detector, EventDetector, FindingDraft, HistoryFactName, HistoryFacts, QueryDetector } from '../detectors/types.js';
 import { UsageError } from '../errors.js';
-import { buildFinding } from '../findings/build.js';
+import { buildFinding, mergeRepeat } from '../findings/build.js';
 import type { Finding } from '../findings/finding.js';
 import { FindingStore } from '../findings/store.js';
 import { matchSuppression } from '../findings/suppress.js';
@@ -18,6 +18,10 @@ import type { KmsEvent } from '../normalize/types.js';
 import { rowToEvent } from '../store/columns.js';
 import type { KeytrailDb } from '../store/database.js';
 
+/**
+ * Which events the event detectors evaluate: `eventIds`, else those matching `eventsIngestedSince`
+ * and/or `eventsSince`, else every stored event (read in pages).
+ */
 export interface RunDetectionOptions {
   /** Evaluate events ingested at or after this time (a pipeline step after an ingest). */
   eventsIngestedSince?: string;
@@ -25,10 +29,7 @@ export interface RunDetectionOptions {
   eventIds?: readonly string[];
   /** Evaluate events that occurred at or after this time (`keytrail detect --since`). */
   eventsSince?: string;
-  /**
-   * Window of the query detectors; default `detection.query_window_days` back from `now`. Without
-   * any event selection above, every stored event is evaluated.
-   */
+  /** Window of the query detectors; default `detection.query_window_days` back from `now`. */
   window?: { from: string; to: string };
   now: Date;
   /** Which kinds of detector run (default both). The ingest Lambda runs event detectors only. */
@@ -85,7 +86,7 @@ export async function runDetection(db: KeytrailDb, config: KeytrailConfig, optio
   const kinds = new Set(options.kinds ?? ['event', 'query']);
   const ctx = createDetectionContext(config, { aliasTargets: await loadAliasTargets(db, config) });
   const counts: DetectionCounts = { evaluated: 0, matched: 0, created: 0, updated: 0, suppressed: 0, byDetector: {}, detectorErrors: {} };
-  const drafts = new Map<string, Finding>();
+  const findingsById = new Map<string, Finding>();
   const failed = (detector: Detector, error: unknown, eventId?: string) => {
     counts.detectorErrors[detector.id] = (counts.detectorErrors[detector.id] ?? 0) + 1;
     log.error('detector failed', { detectorId: detector.id, eventId, error: error instanceof Error ? error.message : String(error) });
@@ -93,8 +94,9 @@ export async function runDetection(db: KeytrailDb, config: KeytrailConfig, optio
   const add = (detector: Detector, finding: Finding) => {
     counts.matched += 1;
     counts.byDetector[detector.id] = (counts.byDetector[detector.id] ?? 0) + 1;
-    const earlier = drafts.get(finding.finding_id);
-    drafts.set(finding.finding_id, earlier ? mergeRepeat(earlier, finding) : finding);
+    // Events come in time order, so the finding kept is the earliest one's.
+    const earlier = findingsById.get(finding.finding_id);
+    findingsById.set(finding.finding_id, earlier ? mergeRepeat(earlier, finding) : finding);
   };
 
   const eventDetectors = kinds.has('event') ? detectors.filter((d): d is EventDetector => d.kind === 'event') : [];
@@ -117,16 +119,25 @@ export async function runDetection(db: KeytrailDb, config: KeytrailConfig, optio
   if (kinds.has('query')) {
     const window = options.window ?? defaultWindow(config, options.now);
     for (const detector of detectors.filter((d): d is QueryDetector => d.kind === 'query')) {
+      let drafts: FindingDraft[];
       try {
-        const rows = await db.all(detector.sql, detector.params(ctx, window));
-        for (const draft of detector.toDrafts(rows, ctx)) add(detector, buildFinding(draft, detector, config));
+        drafts = detector.toDrafts(await db.all(detector.sql, detector.params(ctx, window)), ctx);
       } catch (error) {
         failed(detector, error);
+        continue;
+      }
+      // One invalid draft costs that finding, not the detector's others.
+      for (const draft of drafts) {
+        try {
+          add(detector, buildFinding(draft, detector, config));
+        } catch (error) {
+          failed(detector, error);
+        }
       }
     }
   }
 
-  const toStore = [...drafts.values()].map((finding) => {
+  const toStore = [...findingsById.values()].map((finding) => {
     const { match, expired } = matchSuppression(finding, config.suppressions, options.now);
     for (const e of expired) log.warn('suppression expired', { suppression: e.label, findingId: finding.finding_id, expires: e.suppression.expires });
     return { finding, suppressedBy: match?.label ?? null };
@@ -156,14 +167,9 @@ export function isSendable(finding: Finding, detectors: readonly Detector[] = DE
   return detector.status !== 'experimental' && detector.alert !== false;
 }
 
+/** The query detectors' default window: `detection.query_window_days` back from `now`. */
 export function defaultWindow(config: KeytrailConfig, now: Date): { from: string; to: string } {
   return { from: new Date(now.getTime() - config.detection.query_window_days * 86_400_000).toISOString(), to: now.toISOString() };
-}
-
-/** Two drafts with one finding id (lifecycle repeats, both records of one fact): one finding. */
-function mergeRepeat(a: Finding, b: Finding): Finding {
-  const first = a.occurred_at <= b.occurred_at ? a : b;
-  return { ...first, event_ids: [...new Set([...a.event_ids, ...b.event_ids])] };
 }
 
 /** The selected events, read back from the store in pages, in event-time order. */
