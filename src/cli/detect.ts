@@ -6,10 +6,11 @@ import { SnsSink } from '../alerts/sns-sink.js';
 import { loadConfig } from '../config/loader.js';
 import type { KeytrailConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { severityRank, type Severity } from '../findings/finding.js';
+import { severityRank, type Finding, type Severity } from '../findings/finding.js';
 import { AlertLedger } from '../findings/ledger.js';
 import { defaultWindow, isSendable, runDetection, type DetectionResult, type RunDetectionOptions } from '../pipeline/detect.js';
 import { logger } from '../logger.js';
+import type { KeytrailDb } from '../store/database.js';
 import { withDb } from './context.js';
 import { sortFindings } from './demo.js';
 import { FINDING_COLUMNS, findingRow, parseSeverity, parseSince } from './findings.js';
@@ -68,39 +69,61 @@ export async function detectCommand(options: DetectOptions, now = new Date()): P
   const since = window.from;
   const sinks = options.publish ? sinksFrom(config) : [];
 
-  const summary = await withDb(options.db, async (db): Promise<DetectSummary> => {
-    const detection = await runDetection(db, config, { eventsSince: since, window, now, logger: CLI_DETECTION_LOGGER });
-    const published = options.publish
+  const summary = await withDb(options.db, (db) =>
+    detectAndPublish(db, config, { eventsSince: since, window, now }, sinks),
+  );
+  const findings = printDetection(summary, format, `events since ${since}`);
+  return { exitCode: exitCodeFor(findings, failOn), summary };
+}
+
+/**
+ * One detection run and, when sinks are given, publication of what it found (each finding once per
+ * sink, through the ledger). Shared by `detect` and `ingest --detect`.
+ */
+export async function detectAndPublish(
+  db: KeytrailDb,
+  config: KeytrailConfig,
+  selection: Omit<RunDetectionOptions, 'logger'>,
+  sinks: readonly AlertSink[],
+): Promise<DetectSummary> {
+  const detection = await runDetection(db, config, { ...selection, logger: CLI_DETECTION_LOGGER });
+  const published =
+    sinks.length > 0
       ? await publishFindings(detection.findings, {
-          sinks,
+          sinks: [...sinks],
           ledger: new AlertLedger(db),
           minSeverity: config.alerts.min_severity,
           shouldSend: (f) => isSendable(f),
           logger: QUIET_PUBLISH_LOGGER,
         })
       : null;
-    return { detection, published };
-  });
+  return { detection, published };
+}
 
+/** Print a detection run's findings and summary; returns the findings, most severe first. */
+export function printDetection(summary: DetectSummary, format: 'table' | 'json' | 'jsonl', scope: string): Finding[] {
   const findings = sortFindings(summary.detection.findings);
   if (format === 'json') printJson(findings);
   else if (format === 'jsonl') printJsonl(findings);
   else printLine(formatTable(FINDING_COLUMNS, findings.map((finding) => findingRow({ finding, suppressedBy: null })), 90));
   const report = format === 'table' ? printLine : printNotice;
-  for (const line of summaryLines(summary, since)) report(line);
+  for (const line of summaryLines(summary, scope)) report(line);
+  return findings;
+}
 
-  const failing = failOn === null ? [] : findings.filter((f) => atLeast(f.severity, failOn));
-  return { exitCode: failing.length > 0 ? EXIT.findings : EXIT.ok, summary };
+/** `--fail-on`: exit 1 when a finding at or above the threshold was found. */
+export function exitCodeFor(findings: readonly Finding[], failOn: Severity | null): number {
+  return failOn !== null && findings.some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;
 }
 
 function atLeast(severity: Severity, threshold: Severity): boolean {
   return severityRank(severity) >= severityRank(threshold);
 }
 
-function summaryLines({ detection, published }: DetectSummary, since: string): string[] {
+function summaryLines({ detection, published }: DetectSummary, scope: string): string[] {
   const c = detection.counts;
   const lines = [
-    `events since ${since}: ${c.evaluated} evaluated`,
+    `${scope}: ${c.evaluated} evaluated`,
     `findings: ${c.created + c.updated} (${c.created} new, ${c.updated} seen before), of which ${c.suppressed} suppressed (stored, not shown)`,
   ];
   const errors = Object.entries(c.detectorErrors);

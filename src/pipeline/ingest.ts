@@ -9,6 +9,8 @@ export interface IngestCounts {
   records: number;
   inserted: number;
   duplicates: number;
+  /** Records whose eventID was already taken by another event: kept in rejected_records. */
+  conflicts: number;
   /** Well-formed records that are not about KMS (the rest of a trail). */
   ignored: number;
   rejected: number;
@@ -32,7 +34,7 @@ const FIRST_REJECTIONS = 5;
  * keeps every rejection. Bad items never stop the stream.
  */
 export class IngestSink {
-  readonly counts: IngestCounts = { records: 0, inserted: 0, duplicates: 0, ignored: 0, rejected: 0 };
+  readonly counts: IngestCounts = { records: 0, inserted: 0, duplicates: 0, conflicts: 0, ignored: 0, rejected: 0 };
   readonly firstRejections: Rejection[] = [];
   private events: KmsEvent[] = [];
   private rejections: Rejection[] = [];
@@ -85,7 +87,8 @@ export class IngestSink {
     if (events.length > 0) {
       const result = await this.store.insertEvents(events);
       this.counts.inserted += result.inserted;
-      this.counts.duplicates += result.duplicates;
+      this.counts.duplicates += result.duplicates - result.conflicts;
+      this.counts.conflicts += result.conflicts;
     }
     if (rejections.length > 0) await this.store.insertRejections(rejections);
   }

@@ -9,7 +9,19 @@ export interface InsertResult {
   inserted: number;
   /** Events whose event_id was already stored, or repeated within the batch. */
   duplicates: number;
+  /**
+   * Of the duplicates, those whose content differs from the stored copy (another time, operation,
+   * request or caller under the same eventID). The first copy is kept; these are recorded in
+   * rejected_records so nothing disappears silently.
+   */
+  conflicts: number;
 }
+
+/**
+ * What makes two copies of one event the same event. Not `raw`: EventBridge and the trail file may
+ * serialize one record with its fields in another order.
+ */
+const IDENTITY = `concat_ws(' ', strftime(event_time, '%Y-%m-%dT%H:%M:%SZ'), event_name, request_id, principal_arn, error_code)`;
 
 const STAGING = 'kms_events_staging';
 const VARCHAR_LIST = LIST(VARCHAR);
@@ -26,7 +38,7 @@ export class EventStore {
   constructor(private readonly db: KeytrailDb) {}
 
   async insertEvents(events: readonly KmsEvent[]): Promise<InsertResult> {
-    if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    if (events.length === 0) return { inserted: 0, duplicates: 0, conflicts: 0 };
     await this.ensureStaging();
     const appender = await this.db.connection.createAppender(STAGING);
     try {
@@ -40,6 +52,7 @@ export class EventStore {
   /** Move staged rows into kms_events, first copy of each event_id wins, and empty the stage. */
   private async mergeStaging(staged: number): Promise<InsertResult> {
     const before = await this.count();
+    const conflicts = await this.keepConflicts();
     await this.db.exec(`INSERT INTO kms_events (${COLUMN_NAMES})
       SELECT ${COLUMN_NAMES} FROM (
         SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY rowid) AS copy FROM ${STAGING}
@@ -47,7 +60,36 @@ export class EventStore {
       WHERE copy = 1 AND NOT EXISTS (SELECT 1 FROM kms_events k WHERE k.event_id = s.event_id)`);
     await this.db.exec(`DELETE FROM ${STAGING}`);
     const inserted = (await this.count()) - before;
-    return { inserted, duplicates: staged - inserted };
+    return { inserted, duplicates: staged - inserted, conflicts };
+  }
+
+  /**
+   * A staged event whose event_id is already taken (stored, or earlier in the batch) by an event
+   * with other content is not a redelivery: keep it in rejected_records with the reason.
+   */
+  private async keepConflicts(): Promise<number> {
+    const rows = await this.db.all(`
+      WITH staged AS (
+        SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY rowid) AS copy FROM ${STAGING}
+      ),
+      first_copy AS (
+        SELECT s.event_id, ${IDENTITY} AS identity FROM staged s WHERE copy = 1
+          AND NOT EXISTS (SELECT 1 FROM kms_events k WHERE k.event_id = s.event_id)
+        UNION ALL
+        SELECT k.event_id, ${IDENTITY} AS identity FROM kms_events k
+          WHERE k.event_id IN (SELECT event_id FROM ${STAGING})
+      )
+      SELECT s.event_id, s.source_uri, s.raw::VARCHAR AS raw, ${IDENTITY} AS identity, f.identity AS kept
+      FROM staged s JOIN first_copy f ON f.event_id = s.event_id
+      WHERE ${IDENTITY} IS DISTINCT FROM f.identity`);
+    const rejections: Rejection[] = rows.map((r) => ({
+      sourceUri: String(r['source_uri']),
+      position: null,
+      reason: `eventID ${String(r['event_id'])} is already stored for another event (${String(r['kept'])}); kept that one, this one is ${String(r['identity'])}`,
+      original: String(r['raw']),
+    }));
+    await this.insertRejections(rejections);
+    return rejections.length;
   }
 
   async count(): Promise<number> {
@@ -106,3 +148,4 @@ function appendEvent(appender: DuckDBAppender, event: KmsEvent): void {
   }
   appender.endRow();
 }
+

@@ -22,8 +22,11 @@ async function query(dbPath: string, text: string): Promise<Record<string, unkno
 }
 
 const records = corpusLines.map((l) => JSON.parse(l) as Record<string, unknown>);
-// 73 KMS records, one EC2 record (ignored), and one eventID the guide prints twice.
-const KMS_ROWS = new Set(records.filter((r) => r['eventSource'] === 'kms.amazonaws.com').map((r) => r['eventID'])).size;
+// 73 KMS records and one EC2 record (ignored); the guide prints several different examples under
+// one eventID, which keytrail keeps as conflicts in rejected_records.
+const KMS_RECORDS = records.filter((r) => r['eventSource'] === 'kms.amazonaws.com');
+const KMS_ROWS = new Set(KMS_RECORDS.map((r) => r['eventID'])).size;
+const REUSED_IDS = KMS_RECORDS.length - KMS_ROWS;
 
 describe('CLI: keytrail ingest', () => {
   let dir: string;
@@ -43,16 +46,21 @@ describe('CLI: keytrail ingest', () => {
     const db = join(dir, 'a.duckdb');
     const first = runCli(['ingest', join(dir, 'AWSLogs'), '--db', db, '--format', 'json']);
     expect(first.stderr).toBe('');
-    expect(first.status).toBe(0);
+    // Exit 2: the conflicting eventIDs are bad input, kept and reported.
+    expect(first.status).toBe(2);
     const summary = JSON.parse(first.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ files: 1, skippedFiles: { digest: 1, insight: 0 }, records: records.length, inserted: KMS_ROWS, ignored: 1, rejected: 0 });
-    expect(summary['duplicates']).toBe(records.length - 1 - KMS_ROWS);
+    const conflicts = Number(summary['conflicts']);
+    expect(conflicts).toBeGreaterThan(0);
+    expect(Number(summary['duplicates']) + conflicts).toBe(REUSED_IDS);
+    expect(await query(db, 'SELECT count(*)::INTEGER AS n FROM rejected_records')).toEqual([{ n: conflicts }]);
     const sourceUris = await query(db, 'SELECT DISTINCT source_uri FROM kms_events');
     expect(sourceUris).toHaveLength(1);
     expect(String(sourceUris[0]?.['source_uri'])).toContain('AWSLogs/o-aa111bb222/111122223333/CloudTrail/us-west-2/2022/09/01/');
 
     const second = runCli(['ingest', join(dir, 'AWSLogs'), '--db', db, '--format', 'json']);
-    expect(JSON.parse(second.stdout)).toMatchObject({ inserted: 0, duplicates: records.length - 1 });
+    expect(JSON.parse(second.stdout)).toMatchObject({ inserted: 0, duplicates: KMS_RECORDS.length - conflicts, conflicts });
+    expect(await query(db, 'SELECT count(*)::INTEGER AS n FROM rejected_records')).toEqual([{ n: conflicts }]);
     expect(await query(db, 'SELECT count(*)::INTEGER AS n FROM kms_events')).toEqual([{ n: KMS_ROWS }]);
   });
 
@@ -102,6 +110,31 @@ describe('CLI: keytrail ingest', () => {
     }
   });
 
+  it('runs the detectors over what the run stored with --detect, and --fail-on sets the exit code', () => {
+    const db = join(dir, 'detect.duckdb');
+    // Records with their own eventIDs (no conflicts), so the exit code is the findings'.
+    const seen = new Set<unknown>();
+    const unique = KMS_RECORDS.filter((r) => !seen.has(r['eventID']) && seen.add(r['eventID']));
+    const file = join(dir, 'unique.json');
+    writeFileSync(file, JSON.stringify({ Records: unique }));
+    const first = runCli(['ingest', file, '--db', db, '--detect', '--fail-on', 'high', '--format', 'json']);
+    expect(first.status).toBe(1);
+    const found = (JSON.parse(first.stdout) as { findings: { detector_id: string; severity: string }[] }).findings;
+    expect(found.map((f) => f.detector_id)).toEqual(expect.arrayContaining(['KMS.KeyDeletionScheduled', 'KMS.KeyDeleted']));
+    expect(found.every((f) => f.detector_id !== 'KMS.KeyRotated' || f.severity === 'info')).toBe(true);
+
+    // A second run stores nothing new, so nothing is evaluated and nothing fails the build.
+    const second = runCli(['ingest', file, '--db', db, '--detect', '--fail-on', 'high']);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('events stored by this run: 0 evaluated');
+  });
+
+  it('refuses --fail-on without --detect', () => {
+    const result = runCli(['ingest', dir, '--fail-on', 'high', '--db', join(dir, 'x.duckdb')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--publish and --fail-on go with --detect');
+  });
+
   it('exits 2 with a one-line message for a path that does not exist', () => {
     const result = runCli(['ingest', join(dir, 'nope'), '--db', join(dir, 'd.duckdb')]);
     expect(result.status).toBe(2);
@@ -126,7 +159,7 @@ describe('CLI: keytrail query and export', () => {
     dir = mkdtempSync(join(tmpdir(), 'keytrail-cli-q-'));
     db = join(dir, 'q.duckdb');
     writeFileSync(join(dir, 'trail.json'), JSON.stringify({ Records: records }));
-    expect(runCli(['ingest', join(dir, 'trail.json'), '--db', db]).status).toBe(0);
+    expect(runCli(['ingest', join(dir, 'trail.json'), '--db', db]).status).toBe(2); // the guide's reused eventIDs
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

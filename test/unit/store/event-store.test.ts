@@ -34,22 +34,42 @@ describe('Store: kms_events', () => {
   });
   afterEach(() => db.close());
 
-  it('stores each event_id once; the corpus reuses one id across two examples', async () => {
+  it('stores each event_id once, and keeps events that reuse an id in rejected_records', async () => {
+    // The guide prints different examples under one eventID: not redeliveries, conflicts.
     const events = corpusEvents();
     const distinct = new Set(events.map((e) => e.eventId)).size;
     expect(distinct).toBeLessThan(events.length);
     const first = await store.insertEvents(events);
-    expect(first).toEqual({ inserted: distinct, duplicates: events.length - distinct });
+    expect(first).toMatchObject({ inserted: distinct, duplicates: events.length - distinct });
+    // Some of the guide's repeats are the same example printed twice; most are different events.
+    expect(first.conflicts).toBeGreaterThan(0);
+    expect(first.conflicts).toBeLessThan(first.duplicates);
     expect(await count(db, 'kms_events')).toBe(distinct);
+    expect(await count(db, 'rejected_records')).toBe(first.conflicts);
+    const kept = await db.all(
+      "SELECT reason FROM rejected_records WHERE reason LIKE 'eventID abcde202-ba1a-467c-b4ba-f729d45ae521 is already stored%'",
+    );
+    // Line 9 (Decrypt) is kept; lines 10 (failed Decrypt), 22 (DisableKey) and others are not lost.
+    expect(kept.map((r) => String(r['reason']))).toEqual(
+      expect.arrayContaining([expect.stringContaining('this one is 2014-11-04T00:52:43Z DisableKey')]),
+    );
   });
 
-  it('adds no row when the same events are inserted again', async () => {
+  it('adds no row, and no second rejection, when the same events are inserted again', async () => {
     await store.insertEvents(corpusEvents());
     const before = await count(db, 'kms_events');
+    const rejectedBefore = await count(db, 'rejected_records');
     const again = await store.insertEvents(corpusEvents());
     expect(again.inserted).toBe(0);
     expect(again.duplicates).toBe(corpusEvents().length);
     expect(await count(db, 'kms_events')).toBe(before);
+    expect(await count(db, 'rejected_records')).toBe(rejectedBefore);
+  });
+
+  it('does not call a true redelivery a conflict', async () => {
+    const copies = [corpusEvents('a.json')[0], corpusEvents('b.json')[0]].filter((e) => e !== undefined);
+    expect(await store.insertEvents(copies)).toEqual({ inserted: 1, duplicates: 1, conflicts: 0 });
+    expect(await store.insertEvents(corpusEvents('c.json').slice(0, 1))).toEqual({ inserted: 0, duplicates: 1, conflicts: 0 });
   });
 
   it('keeps one row for a record delivered by EventBridge and in a trail file', async () => {
@@ -57,7 +77,7 @@ describe('Store: kms_events', () => {
     const viaTrail = normalizeValue(corpusRecord(65), { uri: 's3://trail/file.json.gz', position: 3 }, NOW);
     if (viaEventBridge.kind !== 'event' || viaTrail.kind !== 'event') throw new Error('expected events');
     expect((await store.insertEvents([viaEventBridge.event])).inserted).toBe(1);
-    expect(await store.insertEvents([viaTrail.event])).toEqual({ inserted: 0, duplicates: 1 });
+    expect(await store.insertEvents([viaTrail.event])).toEqual({ inserted: 0, duplicates: 1, conflicts: 0 });
     const rows = await db.all('SELECT source_uri FROM kms_events');
     expect(rows).toEqual([{ source_uri: 'eventbridge:1' }]);
   });
