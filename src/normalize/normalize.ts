@@ -31,11 +31,13 @@ const MAX_ORIGINAL_CHARS = 64 * 1024;
 /**
  * Normalize one parsed JSON value: a CloudTrail record, or an EventBridge event (API call via
  * CloudTrail, or a KMS lifecycle event). Pure and total: every input gives a result, never a throw.
+ * `text`, when given, is the value's JSON text as read and is kept as `raw`.
  */
-export function normalizeValue(value: unknown, origin: RecordOrigin, ingestedAt: string): NormalizeResult {
+export function normalizeValue(value: unknown, origin: RecordOrigin, ingestedAt: string, text?: string): NormalizeResult {
   try {
     if (looksLikeEventBridge(value)) return normalizeEventBridge(value, origin, ingestedAt);
-    return normalizeRecord(value, origin, ingestedAt);
+    // A record's text as read is its raw evidence; re-serializing 1-2 KB per record is not free.
+    return normalizeRecord(value, origin, ingestedAt, text);
   } catch (error) {
     // Defensive: a bug here must cost one record, not the batch.
     return reject(origin, value, `normalizer failed: ${error instanceof Error ? error.message : String(error)}`);

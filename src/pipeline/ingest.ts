@@ -62,7 +62,7 @@ export class IngestSink {
       this.reject(item.rejection);
       return;
     }
-    const result = normalizeValue(item.value, item.origin, this.ingestedAt);
+    const result = normalizeValue(item.value, item.origin, this.ingestedAt, item.text);
     if (result.kind === 'event') this.events.push(result.event);
     else if (result.kind === 'rejected') this.reject(result.rejection);
     else this.counts.ignored += 1;

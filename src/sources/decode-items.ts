@@ -47,9 +47,13 @@ class Emitter {
     private readonly onShape: ((shape: FileShape) => void) | undefined,
   ) {}
 
-  value(value: unknown, position: number): void {
+  value(value: unknown, position: number, text?: string): void {
     this.values++;
-    this.items.push({ kind: 'value', value, origin: { uri: this.uri, position } });
+    this.items.push(
+      text === undefined
+        ? { kind: 'value', value, origin: { uri: this.uri, position } }
+        : { kind: 'value', value, origin: { uri: this.uri, position }, text },
+    );
   }
 
   reject(position: number | null, reason: string, original: string): void {
@@ -87,7 +91,7 @@ function emitSplit(splitter: RecordSplitter, events: SplitEvent[], emit: Emitter
         emit.reject(event.index, `invalid JSON in ${splitter.describe(event.index)}: ${errorMessage(error)}`, event.text);
         continue;
       }
-      emit.value(value, event.index);
+      emit.value(value, event.index, event.text);
     } else {
       emit.reject(event.index, event.reason, event.text);
     }
@@ -212,7 +216,7 @@ class NdjsonDecoder {
       return false;
     }
     this.emit.shape('ndjson');
-    this.emit.value(value, this.line++);
+    this.emit.value(value, this.line++, line);
     return true;
   }
 
@@ -235,7 +239,7 @@ class NdjsonDecoder {
       this.rejectLine(line, errorMessage(error));
       return;
     }
-    this.emit.value(value, this.line++);
+    this.emit.value(value, this.line++, line);
   }
 
   private rejectLine(line: string, message: string, note = ''): void {

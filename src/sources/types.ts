@@ -7,7 +7,13 @@ import type { RecordOrigin, Rejection } from '../normalize/types.js';
  * be opened.
  */
 export type SourceItem =
-  | { kind: 'value'; value: unknown; origin: RecordOrigin }
+  | {
+      kind: 'value';
+      value: unknown;
+      origin: RecordOrigin;
+      /** The value's own JSON text as read, when the reader has it (kept as `raw` without re-serializing). */
+      text?: string;
+    }
   | { kind: 'rejected'; rejection: Rejection };
 
 /** Shapes a local file can have; detected per file from its name and first bytes. */

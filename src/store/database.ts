@@ -16,7 +16,14 @@ export interface OpenOptions {
   tempDirectory?: string;
   /** Open without migrating or writing (query-only use of an existing file). */
   readOnly?: boolean;
+  /**
+   * DuckDB's memory limit (it spills to the temp directory beyond it). DuckDB's own default is 80%
+   * of the machine; bounded here so an ingest of any size stays within a predictable footprint.
+   */
+  memoryLimit?: string;
 }
+
+export const DEFAULT_MEMORY_LIMIT = '512MB';
 
 /**
  * Kysely used as a query builder only: it compiles typed queries to SQL with `$1` placeholders,
@@ -52,6 +59,7 @@ export class KeytrailDb {
       config['home_directory'] = options.tempDirectory;
     }
     if (options.readOnly) config['access_mode'] = 'READ_ONLY';
+    config['memory_limit'] = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     // Extensions are built in (json, parquet); never fetch one at run time.
     config['autoinstall_known_extensions'] = 'false';
     config['autoload_known_extensions'] = 'true';

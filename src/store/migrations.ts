@@ -17,7 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'kms_events and rejected_records',
     statements: [
-      `CREATE TABLE kms_events (\n  ${eventColumnsSql},\n  PRIMARY KEY (event_id)\n)`,
+      `CREATE TABLE kms_events (\n  ${eventColumnsSql}\n)`,
       // id is a hash of source, position and text, so re-reading a bad file records it once.
       `CREATE TABLE rejected_records (
         id VARCHAR PRIMARY KEY,
