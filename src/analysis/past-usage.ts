@@ -1,0 +1,614 @@
+import type { KeyDeclaration, KeytrailConfig } from '../config/schema.js';
+import { declarationMatches } from '../detectors/lib/context.js';
+import { CRYPTOGRAPHIC_OPERATIONS } from '../detectors/lib/kms-operations.js';
+import { scheduledDeletion } from '../detectors/lib/scheduled-deletion.js';
+import { accountOfArn } from '../normalize/arn.js';
+import type { KeytrailDb, Row } from '../store/database.js';
+import { evidenceFor, storedEventDays, storedEventRange, usageWindow, type UsageWindow } from './evidence.js';
+import { keyRowFilter, resolveKeyRef, UnknownKeyError, type KeyRowFilter, type ResolvedKey } from './key-resolve.js';
+import type {
+  CiphertextProducers,
+  ExternalAccountUsage,
+  KeyLifecycle,
+  LifecycleEntry,
+  LifecycleKind,
+  PastUsageKey,
+  PastUsageReport,
+  PrincipalUsage,
+  ServiceUsage,
+} from './past-usage-types.js';
+import { pastUsageVerdict } from './past-usage-verdict.js';
+
+export type * from './past-usage-types.js';
+export type { DayRange, Evidence, UsageWindow } from './evidence.js';
+export type { AliasResolution, KeyRefKind } from './key-resolve.js';
+export { UnknownKeyError } from './key-resolve.js';
+
+/** Window length when none is asked for. */
+export const DEFAULT_PAST_USAGE_DAYS = 90;
+
+export interface PastUsageOptions {
+  /** Whole UTC days, counted back from `until` (default 90). */
+  days?: number;
+  /** Last day of the window (`yyyy-mm-dd`, or an ISO-8601 time taken as its UTC day); default: the day of the last stored event. */
+  until?: string;
+  /** Trusted accounts and the key's declared vendors. */
+  config: KeytrailConfig;
+}
+
+/** Operations that use the key: cryptographic operations, and GetPublicKey (the public key can then be used outside KMS). */
+const USE_OPERATIONS = [...CRYPTOGRAPHIC_OPERATIONS, 'GetPublicKey'];
+
+/** Operations whose success may have left a ciphertext only this key decrypts (ReEncrypt: only into this key). */
+const CIPHERTEXT_OPERATIONS = [
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+];
+
+/** Event name → what it did to the key. Only successful ones are kept. */
+const LIFECYCLE_EVENTS: Readonly<Record<string, LifecycleKind>> = {
+  CreateKey: 'created',
+  DisableKey: 'disabled',
+  EnableKey: 'enabled',
+  ScheduleKeyDeletion: 'deletion-scheduled',
+  CancelKeyDeletion: 'deletion-cancelled',
+  EnableKeyRotation: 'rotation-enabled',
+  DisableKeyRotation: 'rotation-disabled',
+  RotateKey: 'rotated', // AwsServiceEvent: automatic rotation
+  RotateKeyOnDemand: 'rotated',
+  'KMS CMK Rotation': 'rotated',
+  ImportKeyMaterial: 'key-material-imported',
+  DeleteImportedKeyMaterial: 'key-material-deleted',
+  DeleteExpiredKeyMaterial: 'key-material-expired',
+  'KMS Imported Key Material Expiration': 'key-material-expired',
+  DeleteKey: 'deleted', // AwsServiceEvent at the end of the waiting period
+  'KMS CMK Deletion': 'deleted',
+};
+
+/**
+ * Encryption-context keys that name a service without the `aws:<service>:` form (as in
+ * src/normalize/service.ts, which derived `via_service` from the same first matching key).
+ */
+const CONTEXT_SERVICE_KEYS = ['SecretARN', 'PARAMETER_ARN'];
+
+const ISO = (expr: string) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+/**
+ * Past usage of one KMS key over a window of whole UTC days, from `kms_events` (bound parameters
+ * only; four queries at most, however many events). `keyRef` is a key ARN, key id, `alias/name` or
+ * alias ARN, resolved through what was logged (see `resolveKeyRef`). The window is `days` (default
+ * 90) ending on `until`, else on the day of the last stored event.
+ *
+ * Never claims more than the evidence: the report says which days of the window have no stored
+ * events at all, and the verdict allows deletion only when no use is seen on a fully covered window.
+ *
+ * @throws UnknownKeyError when no stored event names the key; UsageError for bad options.
+ */
+export async function pastUsage(db: KeytrailDb, keyRef: string, options: PastUsageOptions): Promise<PastUsageReport> {
+  const range = await storedEventRange(db);
+  const window = usageWindow(options.days ?? DEFAULT_PAST_USAGE_DAYS, options.until, range.last);
+  if (range.first === null) throw new UnknownKeyError(`no events are stored (kms_events is empty), so nothing names ${keyRef}: ingest CloudTrail first`);
+
+  const stored = `; events are stored from ${range.first.slice(0, 10)} to ${(range.last ?? range.first).slice(0, 10)}`;
+  const resolved = await resolveKeyRef(db, keyRef, window.to).catch((error: unknown) => {
+    throw error instanceof UnknownKeyError ? new UnknownKeyError(`${error.message}${stored}`, { cause: error }) : error;
+  });
+  const filter = keyRowFilter(resolved);
+  const { history, usage } = await keyUsage(db, filter, window, resolved.accountId);
+  if (history.rows === 0) {
+    throw new UnknownKeyError(
+      `no stored event names ${describeRef(resolved)}: searched kms_events.key_id = ${resolved.keyId}` +
+        `${resolved.keyArn ? ` (with key_arn ${resolved.keyArn} or none)` : ''} and ReEncrypt destinations${stored}`,
+    );
+  }
+  const days = await storedEventDays(db, window);
+
+  const declared = declarationFor(options.config, resolved, history.aliases.map((a) => a.name));
+  const key: PastUsageKey = {
+    ref: keyRef,
+    resolvedFrom: resolved.kind,
+    arn: resolved.keyArn,
+    id: resolved.keyId,
+    accountId: resolved.accountId ?? history.accountId,
+    region: resolved.region ?? history.region,
+    alias: resolved.alias,
+    aliases: history.aliases,
+    declared: declared && {
+      description: declared.description ?? null,
+      neverDelete: declared.never_delete,
+      vendors: declared.vendors.map((v) => v.name),
+    },
+  };
+
+  const report: Omit<PastUsageReport, 'verdict'> = {
+    reportVersion: 1,
+    key,
+    window,
+    evidence: evidenceFor(window, range, days),
+    totals: usage.totals,
+    operations: usage.operations,
+    principals: usage.principals,
+    externalAccounts: externalAccounts(usage.accounts, key.accountId, declared, options.config),
+    services: usage.services,
+    daily: usage.daily,
+    errors: usage.errors,
+    ciphertexts: { ...usage.ciphertexts, allStored: history.ciphertexts, lastProduced: history.lastCiphertext },
+    lifecycle: lifecycleOf(history.lifecycle),
+    allStored: { calls: history.calls, uses: history.uses, firstCall: history.firstCall, lastCall: history.lastCall, lastUse: history.lastUse },
+    unattributedAliasCalls: usage.aliasOnlyCalls,
+  };
+  return { ...report, verdict: pastUsageVerdict(report) };
+}
+
+function describeRef(key: ResolvedKey): string {
+  if (key.alias) return `${key.keyArn ?? key.keyId} (named by ${key.alias.name})`;
+  return key.keyArn ?? `key id ${key.keyId}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The query. One statement reads the key's rows twice — all of them for its history, those in the
+// window for its usage — each time the rows under the key's id (row groups pruned on key_id) plus the
+// ReEncrypt calls into the key, which are logged under their source key and need a scan of
+// event_name: that scan runs once, into `key_destinations`. Each read selects only the columns it
+// needs. The owner's and the caller's copies of a cross-account call (same sharedEventID) count once.
+// ---------------------------------------------------------------------------------------------
+
+interface BoundList {
+  sql: string;
+  params: Record<string, string>;
+}
+
+/** `$prefix0, $prefix1, …` bound to the values (constants of this module; never SQL text). */
+function bindList(prefix: string, values: readonly string[]): BoundList {
+  return {
+    sql: values.map((_, i) => `$${prefix}${i}`).join(', '),
+    params: Object.fromEntries(values.map((v, i) => [`${prefix}${i}`, v])),
+  };
+}
+
+const USE = bindList('use', USE_OPERATIONS);
+const CIPHERTEXT = bindList('ct', CIPHERTEXT_OPERATIONS);
+const LIFECYCLE = bindList('life', Object.keys(LIFECYCLE_EVENTS));
+const CONTEXT_KEYS = bindList('ctxkey', CONTEXT_SERVICE_KEYS);
+
+/** ReEncrypt's destination key: the second key of resources[], else requestParameters.destinationKeyId. */
+const DESTINATION_IS_KEY =
+  `coalesce(CASE WHEN len(related_key_arns) >= 2 THEN related_key_arns[2] = $keyArn::VARCHAR ` +
+  `ELSE json_extract_string(request_parameters, '$.destinationKeyId') IN ($keyArn::VARCHAR, $keyId) END, false)`;
+
+/**
+ * The key's rows with `columns` (plus the `is_use` and `makes_ciphertext` flags) where `where`
+ * holds, one row per logged action. Reads the `key_destinations` CTE.
+ */
+function keyRowsSql(filter: KeyRowFilter, columns: string, where: string): string {
+  const select = `SELECT ${columns}, event_id, shared_event_id,
+      event_name IN (${USE.sql}) AS is_use,
+      outcome = 'success' AND (event_name IN (${CIPHERTEXT.sql}) OR (event_name = 'ReEncrypt' AND ${DESTINATION_IS_KEY})) AS makes_ciphertext`;
+  return `SELECT * EXCLUDE (event_id, shared_event_id) FROM (
+      ${select} FROM kms_events WHERE ${filter.direct} AND ${where}
+      UNION ALL
+      ${select} FROM key_destinations WHERE ${where}
+    )
+    QUALIFY row_number() OVER (PARTITION BY coalesce(shared_event_id, event_id) ORDER BY event_id) = 1`;
+}
+
+/** Every column but the raw record, for the (rare) ReEncrypt calls into the key. */
+function destinationsSql(filter: KeyRowFilter): string {
+  return filter.conditions
+    .filter((c) => c !== filter.direct)
+    .map((c) => `SELECT * EXCLUDE (raw) FROM kms_events WHERE ${c}`)
+    .join(' UNION ALL ');
+}
+
+type Part = { facet: string; select: Partial<Record<string, string>>; from: string; topPerGroup?: number };
+
+/**
+ * Several groupings in one statement: each part selects its own columns by name, the rest are NULL,
+ * so every part has the same columns in the same order. Part names are constants.
+ */
+function unionOf(columns: readonly string[], parts: readonly Part[]): string {
+  return parts
+    .map((part) => {
+      const sql = `SELECT '${part.facet}' AS facet, ${columns.map((c) => `${part.select[c] ?? 'NULL'} AS ${c}`).join(', ')} ${part.from}`;
+      // The `topPerGroup` rows with most calls for each value of `a`.
+      return part.topPerGroup === undefined ? sql : `SELECT * FROM (${sql}) QUALIFY row_number() OVER (PARTITION BY a ORDER BY calls DESC, b) <= ${part.topPerGroup}`;
+    })
+    .join('\nUNION ALL\n');
+}
+
+/** The columns every part of the statement returns: group values, a count, a list, measures. */
+const COLUMNS = [
+  'a', 'b', 'c', 'account', 'd', 'e', 'request', 'response',
+  'rows', 'calls', 'uses', 'errors', 'failed_uses', 'ciphertexts',
+  'first', 'last', 'first_use', 'last_use', 'last_ciphertext', 'key_account', 'key_region',
+];
+
+/** The columns of the key's rows at any time (`k`). */
+const HISTORY_ROW = `event_time, event_kind, event_name, outcome, alias_name, key_account_id, key_region,
+  coalesce(session_issuer_arn, principal_arn, invoked_by) AS who,
+  CASE WHEN event_name IN (${LIFECYCLE.sql}, 'CreateAlias', 'UpdateAlias') THEN request_parameters END AS request_parameters,
+  CASE WHEN event_name IN (${LIFECYCLE.sql}) THEN response_elements END AS response_elements,
+  event_id AS id`;
+
+const CALL = "event_kind <> 'lifecycle'";
+
+/** Parts over all the key's rows: totals, lifecycle changes, aliases. */
+const HISTORY_PARTS: Part[] = [
+  {
+    facet: 'history',
+    select: {
+      rows: 'count(*)::INTEGER',
+      calls: `count(*) FILTER (WHERE ${CALL})::INTEGER`,
+      uses: 'count(*) FILTER (WHERE is_use)::INTEGER',
+      ciphertexts: 'count(*) FILTER (WHERE makes_ciphertext)::INTEGER',
+      first: ISO(`min(event_time) FILTER (WHERE ${CALL})`),
+      last: ISO(`max(event_time) FILTER (WHERE ${CALL})`),
+      last_use: ISO('max(event_time) FILTER (WHERE is_use)'),
+      last_ciphertext: ISO('max(event_time) FILTER (WHERE makes_ciphertext)'),
+      key_account: 'any_value(key_account_id)',
+      key_region: 'any_value(key_region)',
+    },
+    from: 'FROM k',
+  },
+  {
+    // One row per lifecycle change: a = event name, b = event id, c = who.
+    facet: 'lifecycle',
+    select: {
+      a: 'event_name',
+      b: 'id',
+      c: 'who',
+      request: 'request_parameters::VARCHAR',
+      response: 'response_elements::VARCHAR',
+      first: ISO('event_time'),
+    },
+    from: `FROM k WHERE event_name IN (${LIFECYCLE.sql}) AND outcome = 'success'`,
+  },
+  {
+    facet: 'alias',
+    select: { a: 'alias_name', last: ISO('max(event_time)') },
+    from: 'FROM key_aliases GROUP BY alias_name',
+  },
+];
+
+/** The columns of the key's rows in the window (`w`). */
+const WINDOW_ROW = `event_time, strftime(event_date, '%Y-%m-%d') AS day, event_name, outcome, error_code,
+  coalesce(session_issuer_arn, principal_arn) AS who_arn,
+  CASE WHEN coalesce(session_issuer_arn, principal_arn) IS NULL THEN coalesce(principal_name, invoked_by) END AS who_name,
+  CASE WHEN principal_type = 'AssumedRole' THEN principal_arn END AS session_arn,
+  principal_type, principal_account_id, invoked_by, via_service,
+  -- The context value of the key via_service was derived from: the resource the call was for.
+  CASE WHEN via_service IS NOT NULL THEN
+    encryption_context ->> list_filter(json_keys(encryption_context), k -> regexp_matches(k, '^aws:[a-z0-9-]+:') OR k IN (${CONTEXT_KEYS.sql}))[1]
+  END AS resource`;
+
+const IN_WINDOW = `${CALL} AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP`;
+
+const MEASURES = {
+  calls: 'count(*)::INTEGER',
+  uses: 'count(*) FILTER (WHERE is_use)::INTEGER',
+  errors: "count(*) FILTER (WHERE outcome = 'error')::INTEGER",
+  failed_uses: "count(*) FILTER (WHERE is_use AND outcome = 'error')::INTEGER",
+  first: ISO('min(event_time)'),
+  last: ISO('max(event_time)'),
+  first_use: ISO('min(event_time) FILTER (WHERE is_use)'),
+  last_use: ISO('max(event_time) FILTER (WHERE is_use)'),
+};
+
+/** Parts over the key's rows in the window. */
+const WINDOW_PARTS: Part[] = [
+  { facet: 'total', select: MEASURES, from: 'FROM w' },
+  { facet: 'operation', select: { ...MEASURES, a: 'event_name' }, from: 'FROM w GROUP BY event_name' },
+  {
+    // A role name is unique only within its account: the account is part of the principal.
+    facet: 'principal',
+    select: { ...MEASURES, a: 'who_arn', b: 'who_name', c: 'principal_type', account: 'principal_account_id', d: 'count(DISTINCT session_arn)::INTEGER' },
+    from: 'FROM w GROUP BY who_arn, who_name, principal_type, principal_account_id',
+  },
+  {
+    facet: 'account',
+    select: { ...MEASURES, a: 'principal_account_id', d: 'count(DISTINCT coalesce(who_arn, who_name))::INTEGER' },
+    from: 'FROM w WHERE principal_account_id IS NOT NULL GROUP BY principal_account_id',
+  },
+  {
+    facet: 'service',
+    select: { ...MEASURES, a: 'via_service', e: 'list(DISTINCT invoked_by ORDER BY invoked_by) FILTER (WHERE invoked_by IS NOT NULL)' },
+    from: 'FROM w WHERE via_service IS NOT NULL GROUP BY via_service',
+  },
+  {
+    facet: 'resource',
+    select: { ...MEASURES, a: 'via_service', b: 'resource' },
+    from: 'FROM w WHERE resource IS NOT NULL GROUP BY via_service, resource',
+    topPerGroup: 3,
+  },
+  { facet: 'day', select: { ...MEASURES, a: 'day' }, from: 'FROM w GROUP BY day' },
+  { facet: 'error', select: { ...MEASURES, a: 'error_code' }, from: "FROM w WHERE outcome = 'error' GROUP BY error_code" },
+  { facet: 'ciphertext', select: { ...MEASURES, a: 'event_name' }, from: 'FROM w WHERE makes_ciphertext GROUP BY event_name' },
+  {
+    // Calls through one of the key's aliases that logged no key at all (older records without
+    // resources[]); key_id IS NULL skips every row group without such rows.
+    facet: 'alias-only',
+    select: { calls: 'count(*)::INTEGER' },
+    from: `FROM kms_events WHERE key_id IS NULL AND ${IN_WINDOW} AND alias_name IN (SELECT alias_name FROM key_aliases)
+      AND (key_account_id IS NULL OR key_account_id = $owner::VARCHAR)`,
+  },
+];
+
+interface KeyHistory {
+  rows: number;
+  calls: number;
+  uses: number;
+  ciphertexts: number;
+  firstCall: string | null;
+  lastCall: string | null;
+  lastUse: string | null;
+  lastCiphertext: string | null;
+  accountId: string | null;
+  region: string | null;
+  aliases: { name: string; lastSeen: string }[];
+  lifecycle: Row[];
+}
+
+interface WindowUsage {
+  totals: PastUsageReport['totals'];
+  operations: PastUsageReport['operations'];
+  principals: PrincipalUsage[];
+  accounts: Omit<ExternalAccountUsage, 'vendor' | 'vendorOfOtherKey' | 'trusted'>[];
+  services: ServiceUsage[];
+  daily: PastUsageReport['daily'];
+  errors: PastUsageReport['errors'];
+  ciphertexts: Pick<CiphertextProducers, 'inWindow' | 'byOperation'>;
+  aliasOnlyCalls: number;
+}
+
+/** The key's history and its usage in the window, in one statement. */
+async function keyUsage(db: KeytrailDb, filter: KeyRowFilter, window: UsageWindow, owner: string | null): Promise<{ history: KeyHistory; usage: WindowUsage }> {
+  const statement = `WITH key_destinations AS MATERIALIZED (${destinationsSql(filter)}),
+    k AS MATERIALIZED (${keyRowsSql(filter, HISTORY_ROW, 'true')}),
+    -- Aliases seen naming the key: calls through them, and CreateAlias/UpdateAlias whose target
+    -- (targetKeyId) is this key (their resources[] may list another key).
+    key_aliases AS (
+      SELECT alias_name, event_time FROM k
+      WHERE alias_name IS NOT NULL AND event_name <> 'DeleteAlias'
+        AND (event_name NOT IN ('CreateAlias', 'UpdateAlias')
+             OR json_extract_string(request_parameters, '$.targetKeyId') IN ($keyId, $keyArn::VARCHAR))
+    ),
+    w AS MATERIALIZED (${keyRowsSql(filter, WINDOW_ROW, IN_WINDOW)})
+    ${unionOf(COLUMNS, [...HISTORY_PARTS, ...WINDOW_PARTS])}`;
+  const rows = await db.all(statement, {
+    ...filter.params,
+    ...USE.params,
+    ...CIPHERTEXT.params,
+    ...LIFECYCLE.params,
+    ...CONTEXT_KEYS.params,
+    owner,
+    from: window.from,
+    to: window.to,
+  });
+  return { history: shapeHistory(rows), usage: shapeWindowUsage(rows) };
+}
+
+function shapeHistory(rows: Row[]): KeyHistory {
+  const total = rows.find((r) => r['facet'] === 'history');
+  return {
+    rows: num(total?.['rows']),
+    calls: num(total?.['calls']),
+    uses: num(total?.['uses']),
+    ciphertexts: num(total?.['ciphertexts']),
+    firstCall: str(total?.['first']),
+    lastCall: str(total?.['last']),
+    lastUse: str(total?.['last_use']),
+    lastCiphertext: str(total?.['last_ciphertext']),
+    accountId: str(total?.['key_account']),
+    region: str(total?.['key_region']),
+    aliases: rows
+      .filter((r) => r['facet'] === 'alias')
+      .map((r) => ({ name: String(r['a']), lastSeen: String(r['last']) }))
+      .sort((x, y) => y.lastSeen.localeCompare(x.lastSeen) || x.name.localeCompare(y.name)),
+    lifecycle: rows.filter((r) => r['facet'] === 'lifecycle'),
+  };
+}
+
+function shapeWindowUsage(rows: Row[]): WindowUsage {
+  const of = (name: string) => rows.filter((r) => r['facet'] === name);
+  const byCalls = <T extends { calls: number }>(key: (t: T) => string) => (x: T, y: T) => y.calls - x.calls || key(x).localeCompare(key(y));
+  const total = of('total')[0];
+  const resources = of('resource');
+  return {
+    totals: {
+      calls: num(total?.['calls']),
+      uses: num(total?.['uses']),
+      failedUses: num(total?.['failed_uses']),
+      errors: num(total?.['errors']),
+      firstCall: str(total?.['first']),
+      lastCall: str(total?.['last']),
+      firstUse: str(total?.['first_use']),
+      lastUse: str(total?.['last_use']),
+    },
+    operations: of('operation')
+      .map((r) => ({ operation: String(r['a']), calls: num(r['calls']), uses: num(r['uses']), errors: num(r['errors']) }))
+      .sort(byCalls((o) => o.operation)),
+    principals: of('principal')
+      .map((r): PrincipalUsage => {
+        const arn = str(r['a']);
+        return {
+          arn,
+          name: principalName(arn, str(r['b'])),
+          type: str(r['c']),
+          accountId: str(r['account']),
+          sessions: num(r['d']),
+          calls: num(r['calls']),
+          uses: num(r['uses']),
+          errors: num(r['errors']),
+          firstCall: String(r['first']),
+          lastCall: String(r['last']),
+          lastUse: str(r['last_use']),
+        };
+      })
+      .sort(byCalls((p) => `${p.name} ${p.accountId ?? ''}`)),
+    accounts: of('account')
+      .map((r) => ({
+        accountId: String(r['a']),
+        principals: num(r['d']),
+        calls: num(r['calls']),
+        uses: num(r['uses']),
+        errors: num(r['errors']),
+        firstCall: String(r['first']),
+        lastCall: String(r['last']),
+      }))
+      .sort(byCalls((a) => a.accountId)),
+    services: of('service')
+      .map((r): ServiceUsage => {
+        const service = String(r['a']);
+        return {
+          service,
+          calls: num(r['calls']),
+          uses: num(r['uses']),
+          invokedBy: Array.isArray(r['e']) ? r['e'].map(String) : [],
+          exampleResources: resources
+            .filter((x) => x['a'] === service)
+            .map((x) => ({ resource: String(x['b']), calls: num(x['calls']) }))
+            .sort(byCalls((x) => x.resource)),
+        };
+      })
+      .sort(byCalls((s) => s.service)),
+    daily: of('day')
+      .map((r) => ({ day: String(r['a']), calls: num(r['calls']), uses: num(r['uses']), errors: num(r['errors']) }))
+      .sort((x, y) => x.day.localeCompare(y.day)),
+    errors: of('error')
+      .map((r) => ({ errorCode: str(r['a']), calls: num(r['calls']), lastSeen: String(r['last']) }))
+      .sort(byCalls((e) => e.errorCode ?? '')),
+    ciphertexts: {
+      inWindow: of('ciphertext').reduce((n, r) => n + num(r['calls']), 0),
+      byOperation: of('ciphertext')
+        .map((r) => ({ operation: String(r['a']), calls: num(r['calls']) }))
+        .sort(byCalls((o) => o.operation)),
+    },
+    aliasOnlyCalls: num(of('alias-only')[0]?.['calls']),
+  };
+}
+
+/** `user/Alice`, `role/AppRole` (ARN resource part); the service or `(unknown)` without an ARN. */
+function principalName(arn: string | null, name: string | null): string {
+  if (arn === null) return name ?? '(unknown)';
+  return arn.split(':').slice(5).join(':') || arn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration and lifecycle: pure.
+// ---------------------------------------------------------------------------------------------
+
+/** The key's `keys[]` entry: by ARN or id, or by an alias seen naming the key. */
+function declarationFor(config: KeytrailConfig, key: ResolvedKey, aliases: readonly string[]): KeyDeclaration | null {
+  return (
+    config.keys.find(
+      (d) =>
+        declarationMatches(d, { keyArn: key.keyArn, keyId: key.keyId, aliasName: null }) ||
+        aliases.some((aliasName) => declarationMatches(d, { keyArn: null, keyId: null, aliasName })),
+    ) ?? null
+  );
+}
+
+/** Accounts other than the owner, with the vendor declared for this key and trust from config. */
+function externalAccounts(
+  accounts: WindowUsage['accounts'],
+  owner: string | null,
+  declared: KeyDeclaration | null,
+  config: KeytrailConfig,
+): ExternalAccountUsage[] {
+  if (owner === null) return [];
+  const trusted = new Set(config.trusted_accounts);
+  return accounts
+    .filter((a) => a.accountId !== owner)
+    .map((a) => {
+      const vendor = vendorIn(declared ? [declared] : [], a.accountId);
+      return {
+        accountId: a.accountId,
+        vendor,
+        vendorOfOtherKey: vendor === null ? vendorIn(config.keys, a.accountId) : null,
+        trusted: trusted.has(a.accountId),
+        principals: a.principals,
+        calls: a.calls,
+        uses: a.uses,
+        errors: a.errors,
+        firstCall: a.firstCall,
+        lastCall: a.lastCall,
+      };
+    });
+}
+
+/** The vendor an account belongs to among these declarations: by its accounts, or its principals' accounts. */
+function vendorIn(declarations: readonly KeyDeclaration[], accountId: string): string | null {
+  for (const d of declarations) {
+    const vendor = d.vendors.find((v) => v.accounts.includes(accountId) || v.principals.some((p) => accountOfArn(p) === accountId));
+    if (vendor) return vendor.name;
+  }
+  return null;
+}
+
+function lifecycleOf(rows: readonly Row[]): KeyLifecycle {
+  const entries = rows
+    .flatMap((r): LifecycleEntry[] => {
+      const event = String(r['a']);
+      const kind = LIFECYCLE_EVENTS[event];
+      if (kind === undefined) return [];
+      const entry: LifecycleEntry = { time: String(r['first']), kind, event, eventId: String(r['b']), by: str(r['c']) };
+      if (kind === 'deletion-scheduled') {
+        const scheduled = scheduledDeletion({ requestParameters: str(r['request']), responseElements: str(r['response']) });
+        entry.deletionDate = scheduled.deletionDate;
+        entry.pendingWindowInDays = scheduled.pendingWindowInDays;
+      }
+      return [entry];
+    })
+    .sort((x, y) => x.time.localeCompare(y.time) || x.eventId.localeCompare(y.eventId));
+
+  let state: KeyLifecycle['lastKnownState'] = null;
+  let pendingDeletion: KeyLifecycle['pendingDeletion'] = null;
+  let deletedAt: string | null = null;
+  for (const e of entries) {
+    switch (e.kind) {
+      case 'created':
+      case 'enabled':
+        state = 'enabled';
+        break;
+      case 'disabled':
+        state = 'disabled';
+        break;
+      case 'deletion-scheduled':
+        state = 'pending-deletion';
+        pendingDeletion = { scheduledAt: e.time, deletionDate: e.deletionDate ?? null };
+        break;
+      case 'deletion-cancelled':
+        // KMS leaves a key whose deletion was cancelled disabled.
+        state = 'disabled';
+        pendingDeletion = null;
+        break;
+      case 'key-material-deleted':
+      case 'key-material-expired':
+        state = 'pending-import';
+        break;
+      case 'key-material-imported':
+        if (state === 'pending-import') state = 'enabled';
+        break;
+      case 'deleted':
+        state = 'deleted';
+        pendingDeletion = null;
+        // KMS CMK Deletion may be delivered more than once: the first is the deletion.
+        deletedAt ??= e.time;
+        break;
+      default:
+        break;
+    }
+  }
+  return { entries, lastKnownState: state, pendingDeletion, deletedAt };
+}
+
+function num(value: unknown): number {
+  return value === null || value === undefined ? 0 : Number(value);
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
