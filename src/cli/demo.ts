@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.js';
@@ -9,6 +10,7 @@ import { InputError } from '../errors.js';
 import { SEVERITIES, severityRank, type Finding } from '../findings/finding.js';
 import { ingestFiles, type IngestFilesSummary } from '../pipeline/ingest-files.js';
 import { runDetection, type DetectionResult } from '../pipeline/detect.js';
+import { buildComplianceReport, renderReport } from '../reports/index.js';
 import type { KeytrailDb } from '../store/database.js';
 import { EventStore } from '../store/event-store.js';
 import { withDb } from './context.js';
@@ -25,6 +27,8 @@ export interface DemoOptions {
   db?: string;
   format: string;
   progress: boolean;
+  /** Where to write the HTML compliance report (default: keytrail-report.html next to the database). */
+  report?: string;
 }
 
 /** `keytrail demo`: ingest the bundled sample month and show what keytrail finds in it. */
@@ -35,6 +39,7 @@ export function registerDemoCommand(program: Command, run: (work: () => Promise<
     .option('--db <file>', 'DuckDB database file to fill (default: a fresh file in the temp directory; ":memory:" for none)')
     .option('--format <format>', 'findings as table or jsonl', 'table')
     .option('--no-progress', 'no progress output')
+    .option('--report <file>', 'HTML compliance report to write (default: keytrail-report.html next to the database)')
     .action((options: DemoOptions) => run(() => demoCommand(options)));
 }
 
@@ -108,25 +113,34 @@ export interface DemoCommandResult extends CommandResult {
   summary: DemoRun;
   /** The database the demo filled. */
   dbPath: string;
+  /** The HTML compliance report it wrote. */
+  reportPath: string;
 }
 
 export async function demoCommand(options: DemoOptions): Promise<DemoCommandResult> {
   const format = parseFormat(options.format, ['table', 'jsonl'] as const, '--format');
   const dbPath = options.db ?? join(mkdtempSync(join(tmpdir(), 'keytrail-demo-')), 'keytrail-demo.duckdb');
+  const reportPath = resolve(options.report ?? join(dbPath === ':memory:' ? mkdtempSync(join(tmpdir(), 'keytrail-demo-')) : dirname(dbPath), 'keytrail-report.html'));
   const result = await withDb(dbPath, async (db) => {
     const progress = createIngestProgress(options.progress && format === 'table');
+    let run: DemoRun;
     try {
-      return await runDemo(db, { onProgress: progress.update });
+      run = await runDemo(db, { onProgress: progress.update });
     } finally {
       progress.stop();
     }
+    // Built before the database closes: with ":memory:" it is gone afterwards.
+    const report = await buildComplianceReport(db, { config: run.config });
+    await writeFile(reportPath, await renderReport(report, 'html'), 'utf8');
+    return run;
   });
   const findings = sortFindings(result.detection.findings);
 
   if (format === 'jsonl') {
     printJsonl(findings);
     printNotice(closingLine(dbPath, findings.length, result.detection.suppressed.length));
-    return { exitCode: EXIT.ok, summary: result, dbPath };
+    printNotice(reportLine(reportPath));
+    return { exitCode: EXIT.ok, summary: result, dbPath, reportPath };
   }
 
   printLine(`keytrail demo: a sample month of AWS KMS activity (${result.demoDir})`);
@@ -141,7 +155,13 @@ export async function demoCommand(options: DemoOptions): Promise<DemoCommandResu
   }
   printLine();
   printLine(closingLine(dbPath, findings.length, result.detection.suppressed.length));
-  return { exitCode: EXIT.ok, summary: result, dbPath };
+  printLine();
+  printLine(reportLine(reportPath));
+  return { exitCode: EXIT.ok, summary: result, dbPath, reportPath };
+}
+
+function reportLine(reportPath: string): string {
+  return `Compliance report (HTML, open it in a browser): ${reportPath}`;
 }
 
 const FINDING_COLUMNS = ['severity', 'detector', 'key', 'caller', 'account', 'summary'] as const;

@@ -9,7 +9,9 @@ import { registerExportCommand } from './export.js';
 import { registerFindingsCommand } from './findings.js';
 import { registerIngestCommand } from './ingest.js';
 import { printError } from './output.js';
+import { registerPastUsageCommand } from './past-usage.js';
 import { registerQueryCommand } from './query.js';
+import { registerReportCommand } from './report.js';
 import { EXIT, type CommandResult } from './result.js';
 
 /** Runs a command's work and turns its outcome into an exit code; user errors never print a stack. */
@@ -41,6 +43,8 @@ export function buildProgram(runner: Runner = run): Command {
   registerFindingsCommand(program, runner);
   registerDetectCommand(program, runner);
   registerDemoCommand(program, runner);
+  registerReportCommand(program, runner);
+  registerPastUsageCommand(program, runner);
   return program;
 }
 
