@@ -15,6 +15,7 @@ import type { KmsEvent } from '../../src/normalize/types.js';
 import { KeytrailDb } from '../../src/store/database.js';
 import { EventStore } from '../../src/store/event-store.js';
 import { exportLake } from '../../src/store/lake.js';
+import { ScheduledInputSchema } from '../../src/pipeline/lambda-scheduled.js';
 import { LakeCache } from '../../src/store/lake-cache.js';
 import { S3Lake } from '../../src/store/s3-lake.js';
 import { asEventBridge, corpusLines, corpusRecord, lifecycleEvent } from '../support/corpus.js';
@@ -461,7 +462,15 @@ describe('Stack: osls package of serverless.yml', () => {
       const inputs = Object.values(resourcesOfType(template, 'AWS::Events::Rule'))
         .flatMap((r) => (r.Properties['Targets'] as { Arn: unknown; Input?: string }[]).filter((t) => JSON.stringify(t.Arn).includes('ScheduledLambdaFunction')))
         .map((t) => JSON.parse(t.Input ?? 'null'));
-      expect(inputs).toEqual([{ task: 'detect' }, { task: 'compact' }, { task: 'daily-report' }]);
+      // Every input is one the scheduled function's own schema accepts.
+      for (const input of inputs) expect(() => ScheduledInputSchema.parse(input)).not.toThrow();
+      expect(inputs).toEqual([
+        { task: 'detect', days: 1 },
+        { task: 'detect' },
+        { task: 'compact', days: 2 },
+        { task: 'compact' },
+        { task: 'daily-report' },
+      ]);
     });
 
     it("ships each handler bundle with DuckDB's binding for the function's architecture only, under Lambda's size limit", () => {
