@@ -79,7 +79,10 @@ export class EventStore {
       const inserted = (await this.count()) - before;
       result = { inserted, duplicates: staged - inserted, conflicts };
     }
-    await this.db.exec(`DELETE FROM ${STAGING}`);
+    // DROP, not DELETE: DuckDB 1.5 keeps a temporary table's storage after DELETE or TRUNCATE, so
+    // every batch's rows stayed held (and spilled past the memory limit); bench/ingest/memory.ts.
+    await this.db.exec(`DROP TABLE ${STAGING}`);
+    this.stagingReady = false;
     return result;
   }
 
