@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.js';
 import type { KeytrailConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { SEVERITIES, severityRank, type Finding } from '../findings/finding.js';
+import { SEVERITIES, type Finding } from '../findings/finding.js';
 import { ingestFiles, type IngestFilesSummary } from '../pipeline/ingest-files.js';
 import { runDetection, type DetectionResult } from '../pipeline/detect.js';
 import { buildComplianceReport, renderReport } from '../reports/index.js';
@@ -15,6 +15,7 @@ import type { KeytrailDb } from '../store/database.js';
 import { EventStore } from '../store/event-store.js';
 import { withDb } from './context.js';
 import { printIngestSummary } from './ingest.js';
+import { callerOf, sortFindings } from './findings.js';
 import { formatTable, printJsonl, printLine, printNotice } from './output.js';
 import { createIngestProgress } from './progress.js';
 import { EXIT, parseFormat, type CommandResult } from './result.js';
@@ -166,16 +167,6 @@ function reportLine(reportPath: string): string {
 
 const FINDING_COLUMNS = ['severity', 'detector', 'key', 'caller', 'account', 'summary'] as const;
 
-/** Most severe first, then in time order. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort(
-    (a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) ||
-      a.occurred_at.localeCompare(b.occurred_at) ||
-      a.detector_id.localeCompare(b.detector_id) ||
-      a.finding_id.localeCompare(b.finding_id),
-  );
-}
 
 /** Key ARN / key id → alias, from the config's key declarations. */
 function aliasIndex(config: KeytrailConfig): Map<string, string> {
@@ -206,17 +197,6 @@ function findingRow(f: Finding, aliases: ReadonlyMap<string, string>): Record<st
  * Short enough for a table: `reporting-batch/b6d7…` for a role session, `sso:PlatformAdmin/sam.ortega`
  * for an IAM Identity Center user, `user/alice` for an IAM user, else the AWS service.
  */
-export function callerOf(f: Pick<Finding, 'principal_arn' | 'context'>): string {
-  const arn = f.principal_arn;
-  if (arn) {
-    const m = /^arn:[^:]+:(?:sts|iam)::\d{12}:(?:assumed-role\/)?(.+)$/.exec(arn);
-    const name = m?.[1] ?? arn;
-    const sso = /^AWSReservedSSO_(.+)_[0-9a-f]{16}\/([^@]+)(?:@.*)?$/.exec(name);
-    return sso ? `sso:${sso[1] ?? ''}/${sso[2] ?? ''}` : name;
-  }
-  const invokedBy = f.context['invokedBy'];
-  return typeof invokedBy === 'string' ? invokedBy : '';
-}
 
 function severityCounts(findings: readonly Finding[]): string {
   const parts = [...SEVERITIES]

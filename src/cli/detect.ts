@@ -12,8 +12,7 @@ import { defaultWindow, isSendable, runDetection, type DetectionResult, type Run
 import { logger } from '../logger.js';
 import type { KeytrailDb } from '../store/database.js';
 import { withDb } from './context.js';
-import { sortFindings } from './demo.js';
-import { FINDING_COLUMNS, findingRow, parseSeverity, parseSince } from './findings.js';
+import { FINDING_COLUMNS, findingRow, parseSeverity, parseSince, sortFindings } from './findings.js';
 import { formatTable, printJson, printJsonl, printLine, printNotice } from './output.js';
 import { EXIT, parseFormat, type CommandResult } from './result.js';
 

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { detectorById } from '../detectors/index.js';
 import { UsageError } from '../errors.js';
-import { SEVERITIES, type Finding, type Severity } from '../findings/finding.js';
+import { SEVERITIES, severityRank, type Finding, type Severity } from '../findings/finding.js';
 import { FindingStore, type FindingFilter, type StoredFinding } from '../findings/store.js';
 import { withDb } from './context.js';
-import { callerOf } from './demo.js';
 import { formatTable, printJson, printJsonl, printLine, printNotice } from './output.js';
 import { EXIT, parseFormat, type CommandResult } from './result.js';
 
@@ -103,4 +102,27 @@ function parseLimit(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--limit: expected a positive whole number (got "${value}")`);
   return n;
+}
+
+/** Most severe first, then in time order. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      a.occurred_at.localeCompare(b.occurred_at) ||
+      a.detector_id.localeCompare(b.detector_id) ||
+      a.finding_id.localeCompare(b.finding_id),
+  );
+}
+
+export function callerOf(f: Pick<Finding, 'principal_arn' | 'context'>): string {
+  const arn = f.principal_arn;
+  if (arn) {
+    const m = /^arn:[^:]+:(?:sts|iam)::\d{12}:(?:assumed-role\/)?(.+)$/.exec(arn);
+    const name = m?.[1] ?? arn;
+    const sso = /^AWSReservedSSO_(.+)_[0-9a-f]{16}\/([^@]+)(?:@.*)?$/.exec(name);
+    return sso ? `sso:${sso[1] ?? ''}/${sso[2] ?? ''}` : name;
+  }
+  const invokedBy = f.context['invokedBy'];
+  return typeof invokedBy === 'string' ? invokedBy : '';
 }

@@ -3,6 +3,7 @@ import { CloudTrailRecordSchema, type CloudTrailRecord } from '../events/cloudtr
 import { CloudTrailApiCallEventSchema, looksLikeEventBridge } from '../events/eventbridge.js';
 import { KMS_LIFECYCLE_DETAIL_TYPES, KmsLifecycleEventSchema, type KmsLifecycleEvent } from '../events/kms-lifecycle-event.js';
 import { keyArnFrom, parseKmsArn, validAccountId } from './arn.js';
+import { clipOriginal } from './clip.js';
 import { resolveKey } from './key.js';
 import { resolvePrincipal } from './principal.js';
 import { resolveViaService } from './service.js';
@@ -25,8 +26,6 @@ export const TRAIL_CONFIGURATION_EVENTS: ReadonlySet<string> = new Set([
   'PutAdvancedEventSelectors',
 ]);
 
-/** Largest original text kept with a rejection; beyond it the text is cut and says so. */
-const MAX_ORIGINAL_CHARS = 64 * 1024;
 
 /**
  * Normalize one parsed JSON value: a CloudTrail record, or an EventBridge event (API call via
@@ -207,10 +206,7 @@ function reject(origin: RecordOrigin, value: unknown, reason: string): Normalize
   } catch {
     original = String(value);
   }
-  if (original.length > MAX_ORIGINAL_CHARS) {
-    original = `${original.slice(0, MAX_ORIGINAL_CHARS)}… [truncated from ${original.length} characters]`;
-  }
-  return { kind: 'rejected', rejection: { sourceUri: origin.uri, position: origin.position, reason, original } };
+  return { kind: 'rejected', rejection: { sourceUri: origin.uri, position: origin.position, reason, original: clipOriginal(original) } };
 }
 
 /** Turn zod issues into one line that names each field and what is wrong with it. */

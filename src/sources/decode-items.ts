@@ -1,9 +1,9 @@
+import { clipOriginal } from '../normalize/clip.js';
 import type { Rejection } from '../normalize/types.js';
 import { RecordSplitter, type SplitEvent } from './record-splitter.js';
 import type { FileShape, SourceItem } from './types.js';
 
 /** Largest original text kept with a rejection; beyond it the text is cut and says so. */
-export const MAX_ORIGINAL_CHARS = 64 * 1024;
 
 /**
  * Largest file read whole as one pretty-printed JSON value (or a `jq`-style run of them) when its
@@ -21,15 +21,6 @@ export interface DecodeOptions {
   onShape?: (shape: FileShape) => void;
   /** Override of {@link WHOLE_VALUE_LIMIT}, in characters. */
   wholeValueLimit?: number;
-}
-
-/** Cut a rejected input to {@link MAX_ORIGINAL_CHARS}, saying so, without splitting a surrogate pair. */
-export function clipOriginal(text: string): string {
-  if (text.length <= MAX_ORIGINAL_CHARS) return text;
-  let cut = MAX_ORIGINAL_CHARS;
-  const last = text.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut--;
-  return `${text.slice(0, cut)}… [truncated from ${text.length} characters]`;
 }
 
 function errorMessage(error: unknown): string {

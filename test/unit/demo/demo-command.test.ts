@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerOf, sortFindings } from '../../../src/cli/demo.js';
+import { callerOf, sortFindings } from '../../../src/cli/findings.js';
 import { FindingSchema, type Finding } from '../../../src/findings/finding.js';
 
 function finding(overrides: Partial<Finding>): Finding {
