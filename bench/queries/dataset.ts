@@ -4,7 +4,9 @@
  *
  * One DuckDB file per size, `bench/data/queries-<n>/store.duckdb`, created through `KeytrailDb.open` so
  * `kms_events` has the real schema, holding:
- *   - `kms_events`: the rows inserted ORDER BY key_id, event_time — how a compacted store / lake is laid out;
+ *   - `kms_events`: the rows as `compactEvents` leaves them (ORDER BY key_id, event_time) — a compacted
+ *     store (datasets built before compactEvents existed were inserted in that order directly, and got
+ *     destination_key_id, service_resource and kms_event_days from migration 3 when first reopened);
  *   - `kms_events_unsorted`: the same rows in generation order — every column is a hash of the row
  *     number, so this order is random with respect to key and time (the naive baseline's table);
  * and the Parquet lake written by `exportLake` under `bench/data/queries-<n>/lake/`.
@@ -23,6 +25,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeytrailDb } from '../../src/store/database.js';
+import { compactEvents } from '../../src/store/compact.js';
+import { recordEventDays } from '../../src/store/event-days.js';
 import { exportLake } from '../../src/store/lake.js';
 
 export const BENCH_DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
@@ -148,7 +152,16 @@ function generateSql(n: number): string {
     (CASE WHEN crypto THEN '{"keyMaterialId":"' || substr(md5(kid), 1, 32) || '"}' END)::JSON AS additional_event_data,
     ('{"eventVersion":"1.08","eventID":"' || uuidish('event-' || i) || '","eventName":"' || event_name || '","synthetic":true}')::JSON AS raw,
     's3://trail-bucket/AWSLogs/' || acct(CASE WHEN cross_pair AND NOT owner_copy THEN pj ELSE k % 12 END) || '/CloudTrail/' || kregion(k) || '/' || strftime(event_time, '%Y/%m/%d') || '/file-' || (hx % 300) || '.json.gz' AS source_uri,
-    event_time + INTERVAL 7 MINUTE AS ingested_at
+    event_time + INTERVAL 7 MINUTE AS ingested_at,
+    CASE WHEN event_name = 'ReEncrypt' THEN uuidish('key-' || ((k + 1) % 500)) END AS destination_key_id,
+    CASE
+      WHEN NOT (crypto AND via) THEN NULL
+      WHEN svc = 's3' THEN 'arn:aws:s3:::bucket-' || k || '/obj-' || (hx % 1000)
+      WHEN svc = 'ebs' THEN 'vol-0' || substr(md5('vol' || (hx % 500)), 1, 16)
+      WHEN svc = 'secretsmanager' THEN 'arn:aws:secretsmanager:' || kregion(k) || ':' || acct(k % 12) || ':secret:app-' || k
+      WHEN svc = 'rds' THEN 'db-' || k
+      ELSE 'table-' || k
+    END AS service_resource
   FROM g`;
 }
 
@@ -200,9 +213,10 @@ export async function ensureQueryDataset(rows: number, log: (line: string) => vo
     await db.exec(`INSERT INTO kms_events_unsorted ${generateSql(rows)}`);
     const generateUnsortedMs = performance.now() - t;
     t = performance.now();
-    log(`  inserting into kms_events ORDER BY key_id, event_time…`);
-    await db.exec(`INSERT INTO kms_events SELECT * FROM kms_events_unsorted ORDER BY key_id, event_time`);
-    await db.exec('CHECKPOINT');
+    log(`  inserting into kms_events, then compactEvents (ORDER BY key_id, event_time)…`);
+    await db.exec(`INSERT INTO kms_events SELECT * FROM kms_events_unsorted`);
+    await recordEventDays(db, 'SELECT event_date FROM kms_events');
+    await compactEvents(db);
     const insertSortedMs = performance.now() - t;
     db.close();
     // exportLake's PARTITION_BY write (≈1,800 account × day partitions) needs more than the 2GB the

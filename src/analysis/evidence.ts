@@ -47,14 +47,27 @@ export async function storedEventRange(db: KeytrailDb): Promise<{ first: string 
   return { first: str(row?.['first']), last: str(row?.['last']) };
 }
 
-/** The days of the window on which anything at all was stored, `yyyy-mm-dd`, sorted. */
+/**
+ * The days of the window on which anything at all was stored, `yyyy-mm-dd`, sorted: from
+ * `kms_event_days`, which every writer of kms_events keeps; a database whose kms_events is not a
+ * table written by keytrail (a view over a Parquet lake) has it empty, and then kms_events is read.
+ */
 export async function storedEventDays(db: KeytrailDb, window: UsageWindow): Promise<string[]> {
+  const params = { firstDay: window.firstDay, lastDay: window.lastDay };
+  const tracked = await db.all(
+    `SELECT strftime(event_date, '%Y-%m-%d') AS day FROM kms_event_days WHERE event_date >= $firstDay::DATE AND event_date <= $lastDay::DATE ORDER BY event_date`,
+    params,
+  );
+  // Nothing in the window: either no evidence there, or nothing keeps the days (then count is 0).
+  if (tracked.length > 0 || Number((await db.all('SELECT count(*)::INTEGER AS n FROM kms_event_days'))[0]?.['n'] ?? 0) > 0) {
+    return tracked.map((r) => String(r['day']));
+  }
   const rows = await db.all(
     // DISTINCT on the date itself: formatting every row first costs tens of times more.
     `SELECT strftime(day, '%Y-%m-%d') AS day FROM (
        SELECT DISTINCT event_date AS day FROM kms_events WHERE event_date >= $firstDay::DATE AND event_date <= $lastDay::DATE
      ) ORDER BY day`,
-    { firstDay: window.firstDay, lastDay: window.lastDay },
+    params,
   );
   return rows.map((r) => String(r['day']));
 }

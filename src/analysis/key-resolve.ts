@@ -43,14 +43,16 @@ export interface ResolvedKey {
 /**
  * `WHERE` conditions that together select one key's rows, with their bound parameters (`$keyId`,
  * `$keyArn`). `direct` filters on `key_id` so DuckDB prunes row groups; `destination` finds ReEncrypt
- * calls into the key, which are logged under their source key. `conditions` is the same split into
- * plain conjunctions, each row under exactly one, for a `UNION ALL` that DuckDB pushes into its scans
- * (an OR across columns is not pushed down).
+ * calls into the key, which are logged under their source key, by `destination_key_id` (derived at
+ * ingest). `conditions` is the same split into plain conjunctions, each row under exactly one, for a
+ * `UNION ALL` that DuckDB pushes into its scans (an OR across columns is not pushed down).
  */
 export interface KeyRowFilter {
   direct: string;
   /** Only rows not matched by `direct`. */
   destination: string;
+  /** The row is a ReEncrypt into the key (whether or not it is also `direct`: re-encryption under the same key). */
+  destinationIsKey: string;
   conditions: string[];
   params: { keyId: string; keyArn: string | null };
 }
@@ -60,17 +62,18 @@ export function keyRowFilter(key: Pick<ResolvedKey, 'keyId' | 'keyArn'>): KeyRow
   // A row without an ARN but with the key id is the key (a bare id names a key in the caller's own
   // account); a row with another ARN under the same id is a multi-Region replica, another key.
   const direct = `key_id = $keyId AND (key_arn IS NULL OR key_arn = $keyArn::VARCHAR)`;
-  const notDirect = `NOT coalesce(${direct}, false)`;
-  // ReEncrypt's resources[] names the source key, then the destination.
-  const byResources = `event_name = 'ReEncrypt' AND related_key_arns[2] = $keyArn::VARCHAR AND ${notDirect}`;
-  // Older records without resources[]: only then is the request's JSON read.
-  const byRequest =
-    `event_name = 'ReEncrypt' AND len(related_key_arns) < 2 AND ` +
-    `json_extract_string(request_parameters, '$.destinationKeyId') IN ($keyArn::VARCHAR, $keyId) AND ${notDirect}`;
+  // destination_key_id is only the id: the ARN (resources[] names the source key, then the
+  // destination) or the request's destinationKeyId, on the few rows it selects, tells replicas apart.
+  const destinationIsKey =
+    `destination_key_id = $keyId AND CASE WHEN len(related_key_arns) >= 2 ` +
+    `THEN related_key_arns[2] = $keyArn::VARCHAR ` +
+    `ELSE json_extract_string(request_parameters, '$.destinationKeyId') IN ($keyArn::VARCHAR, $keyId) END`;
+  const destination = `${destinationIsKey} AND NOT coalesce(${direct}, false)`;
   return {
     direct,
-    destination: `(${byResources}) OR (${byRequest})`,
-    conditions: [direct, byResources, byRequest],
+    destination,
+    destinationIsKey,
+    conditions: [direct, destination],
     params: { keyId: key.keyId, keyArn: key.keyArn },
   };
 }

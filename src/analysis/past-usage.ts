@@ -68,12 +68,6 @@ const LIFECYCLE_EVENTS: Readonly<Record<string, LifecycleKind>> = {
   'KMS CMK Deletion': 'deleted',
 };
 
-/**
- * Encryption-context keys that name a service without the `aws:<service>:` form (as in
- * src/normalize/service.ts, which derived `via_service` from the same first matching key).
- */
-const CONTEXT_SERVICE_KEYS = ['SecretARN', 'PARAMETER_ARN'];
-
 const ISO = (expr: string) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
 /**
@@ -149,58 +143,49 @@ function describeRef(key: ResolvedKey): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The query. One statement reads the key's rows twice — all of them for its history, those in the
-// window for its usage — each time the rows under the key's id (row groups pruned on key_id) plus the
-// ReEncrypt calls into the key, which are logged under their source key and need a scan of
-// event_name: that scan runs once, into `key_destinations`. Each read selects only the columns it
-// needs. The owner's and the caller's copies of a cross-account call (same sharedEventID) count once.
+// The query. One statement reads the key's rows once — those under its id (row groups pruned on
+// key_id) and the ReEncrypt calls into it (found by destination_key_id) — with only the columns
+// the answer needs, into `k`; every grouping reads `k`. The owner's and the caller's copies of a
+// cross-account call (same sharedEventID) count once: only rows with a sharedEventID can repeat.
 // ---------------------------------------------------------------------------------------------
 
-interface BoundList {
-  sql: string;
-  params: Record<string, string>;
+/**
+ * `['a', 'b', …]`, a list literal of this module's constants (operation names: never user input), for
+ * `list_contains`: DuckDB plans an IN list of more than a few values as a join, per list and per use.
+ */
+function literalList(values: readonly string[]): string {
+  return `[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')}]`;
 }
 
-/** `$prefix0, $prefix1, …` bound to the values (constants of this module; never SQL text). */
-function bindList(prefix: string, values: readonly string[]): BoundList {
-  return {
-    sql: values.map((_, i) => `$${prefix}${i}`).join(', '),
-    params: Object.fromEntries(values.map((v, i) => [`${prefix}${i}`, v])),
-  };
-}
-
-const USE = bindList('use', USE_OPERATIONS);
-const CIPHERTEXT = bindList('ct', CIPHERTEXT_OPERATIONS);
-const LIFECYCLE = bindList('life', Object.keys(LIFECYCLE_EVENTS));
-const CONTEXT_KEYS = bindList('ctxkey', CONTEXT_SERVICE_KEYS);
-
-/** ReEncrypt's destination key: the second key of resources[], else requestParameters.destinationKeyId. */
-const DESTINATION_IS_KEY =
-  `coalesce(CASE WHEN len(related_key_arns) >= 2 THEN related_key_arns[2] = $keyArn::VARCHAR ` +
-  `ELSE json_extract_string(request_parameters, '$.destinationKeyId') IN ($keyArn::VARCHAR, $keyId) END, false)`;
+const USE = literalList(USE_OPERATIONS);
+const CIPHERTEXT = literalList(CIPHERTEXT_OPERATIONS);
+const LIFECYCLE = literalList(Object.keys(LIFECYCLE_EVENTS));
 
 /**
- * The key's rows with `columns` (plus the `is_use` and `makes_ciphertext` flags) where `where`
- * holds, one row per logged action. Reads the `key_destinations` CTE.
+ * CTEs `repeated` and `k`: the key's rows with `columns` (plus the `is_use` and `makes_ciphertext`
+ * flags), one row per logged action — of the copies sharing a sharedEventID, the one with the
+ * smallest event_id. The copies to drop come from a narrow read of the same rows (few columns, few
+ * rows kept). The ReEncrypt rows are found through the destination_key_id index: any other table
+ * filter on that read would turn the index scan into a full one, so its sharedEventID test comes after.
  */
-function keyRowsSql(filter: KeyRowFilter, columns: string, where: string): string {
-  const select = `SELECT ${columns}, event_id, shared_event_id,
-      event_name IN (${USE.sql}) AS is_use,
-      outcome = 'success' AND (event_name IN (${CIPHERTEXT.sql}) OR (event_name = 'ReEncrypt' AND ${DESTINATION_IS_KEY})) AS makes_ciphertext`;
-  return `SELECT * EXCLUDE (event_id, shared_event_id) FROM (
-      ${select} FROM kms_events WHERE ${filter.direct} AND ${where}
+function keyRowsCtes(filter: KeyRowFilter, columns: string): string {
+  const select = (where: string, makesCiphertext: string) => `SELECT ${columns}, event_id,
+      list_contains(${USE}, event_name) AS is_use,
+      outcome = 'success' AND ${makesCiphertext} AS makes_ciphertext
+      FROM kms_events WHERE ${where} AND (shared_event_id IS NULL OR event_id NOT IN (SELECT event_id FROM repeated))`;
+  // A row without a sharedEventID is its own partition: never a repeat.
+  return `repeated AS MATERIALIZED (
+      SELECT event_id FROM (
+        SELECT event_id, shared_event_id FROM kms_events WHERE ${filter.direct} AND shared_event_id IS NOT NULL
+        UNION ALL
+        SELECT event_id, shared_event_id FROM kms_events WHERE ${filter.destination}
+      ) QUALIFY row_number() OVER (PARTITION BY coalesce(shared_event_id, event_id) ORDER BY event_id) > 1
+    ),
+    k AS MATERIALIZED (
+      ${select(filter.direct, `(list_contains(${CIPHERTEXT}, event_name) OR coalesce(${filter.destinationIsKey}, false))`)}
       UNION ALL
-      ${select} FROM key_destinations WHERE ${where}
-    )
-    QUALIFY row_number() OVER (PARTITION BY coalesce(shared_event_id, event_id) ORDER BY event_id) = 1`;
-}
-
-/** Every column but the raw record, for the (rare) ReEncrypt calls into the key. */
-function destinationsSql(filter: KeyRowFilter): string {
-  return filter.conditions
-    .filter((c) => c !== filter.direct)
-    .map((c) => `SELECT * EXCLUDE (raw) FROM kms_events WHERE ${c}`)
-    .join(' UNION ALL ');
+      ${select(filter.destination, 'true')}
+    )`;
 }
 
 type Part = { facet: string; select: Partial<Record<string, string>>; from: string; topPerGroup?: number };
@@ -226,12 +211,15 @@ const COLUMNS = [
   'first', 'last', 'first_use', 'last_use', 'last_ciphertext', 'key_account', 'key_region',
 ];
 
-/** The columns of the key's rows at any time (`k`). */
-const HISTORY_ROW = `event_time, event_kind, event_name, outcome, alias_name, key_account_id, key_region,
+/** The columns of the key's rows (`k`): what the history and the window groupings read. */
+const KEY_ROW = `event_time, event_date, event_kind, event_name, outcome, error_code, alias_name, key_account_id, key_region,
   coalesce(session_issuer_arn, principal_arn, invoked_by) AS who,
-  CASE WHEN event_name IN (${LIFECYCLE.sql}, 'CreateAlias', 'UpdateAlias') THEN request_parameters END AS request_parameters,
-  CASE WHEN event_name IN (${LIFECYCLE.sql}) THEN response_elements END AS response_elements,
-  event_id AS id`;
+  coalesce(session_issuer_arn, principal_arn) AS who_arn,
+  CASE WHEN coalesce(session_issuer_arn, principal_arn) IS NULL THEN coalesce(principal_name, invoked_by) END AS who_name,
+  CASE WHEN principal_type = 'AssumedRole' THEN principal_arn END AS session_arn,
+  principal_type, principal_account_id, invoked_by, via_service, service_resource AS resource,
+  CASE WHEN list_contains(${LIFECYCLE}, event_name) OR event_name IN ('CreateAlias', 'UpdateAlias') THEN request_parameters END AS request_parameters,
+  CASE WHEN list_contains(${LIFECYCLE}, event_name) THEN response_elements END AS response_elements`;
 
 const CALL = "event_kind <> 'lifecycle'";
 
@@ -258,13 +246,13 @@ const HISTORY_PARTS: Part[] = [
     facet: 'lifecycle',
     select: {
       a: 'event_name',
-      b: 'id',
+      b: 'event_id',
       c: 'who',
       request: 'request_parameters::VARCHAR',
       response: 'response_elements::VARCHAR',
       first: ISO('event_time'),
     },
-    from: `FROM k WHERE event_name IN (${LIFECYCLE.sql}) AND outcome = 'success'`,
+    from: `FROM k WHERE list_contains(${LIFECYCLE}, event_name) AND outcome = 'success'`,
   },
   {
     facet: 'alias',
@@ -272,17 +260,6 @@ const HISTORY_PARTS: Part[] = [
     from: 'FROM key_aliases GROUP BY alias_name',
   },
 ];
-
-/** The columns of the key's rows in the window (`w`). */
-const WINDOW_ROW = `event_time, strftime(event_date, '%Y-%m-%d') AS day, event_name, outcome, error_code,
-  coalesce(session_issuer_arn, principal_arn) AS who_arn,
-  CASE WHEN coalesce(session_issuer_arn, principal_arn) IS NULL THEN coalesce(principal_name, invoked_by) END AS who_name,
-  CASE WHEN principal_type = 'AssumedRole' THEN principal_arn END AS session_arn,
-  principal_type, principal_account_id, invoked_by, via_service,
-  -- The context value of the key via_service was derived from: the resource the call was for.
-  CASE WHEN via_service IS NOT NULL THEN
-    encryption_context ->> list_filter(json_keys(encryption_context), k -> regexp_matches(k, '^aws:[a-z0-9-]+:') OR k IN (${CONTEXT_KEYS.sql}))[1]
-  END AS resource`;
 
 const IN_WINDOW = `${CALL} AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP`;
 
@@ -314,7 +291,7 @@ const WINDOW_PARTS: Part[] = [
   },
   {
     facet: 'service',
-    select: { ...MEASURES, a: 'via_service', e: 'list(DISTINCT invoked_by ORDER BY invoked_by) FILTER (WHERE invoked_by IS NOT NULL)' },
+    select: { ...MEASURES, a: 'via_service', e: 'list(DISTINCT invoked_by) FILTER (WHERE invoked_by IS NOT NULL)' },
     from: 'FROM w WHERE via_service IS NOT NULL GROUP BY via_service',
   },
   {
@@ -323,7 +300,7 @@ const WINDOW_PARTS: Part[] = [
     from: 'FROM w WHERE resource IS NOT NULL GROUP BY via_service, resource',
     topPerGroup: 3,
   },
-  { facet: 'day', select: { ...MEASURES, a: 'day' }, from: 'FROM w GROUP BY day' },
+  { facet: 'day', select: { ...MEASURES, a: "strftime(event_date, '%Y-%m-%d')" }, from: 'FROM w GROUP BY event_date' },
   { facet: 'error', select: { ...MEASURES, a: 'error_code' }, from: "FROM w WHERE outcome = 'error' GROUP BY error_code" },
   { facet: 'ciphertext', select: { ...MEASURES, a: 'event_name' }, from: 'FROM w WHERE makes_ciphertext GROUP BY event_name' },
   {
@@ -365,8 +342,7 @@ interface WindowUsage {
 
 /** The key's history and its usage in the window, in one statement. */
 async function keyUsage(db: KeytrailDb, filter: KeyRowFilter, window: UsageWindow, owner: string | null): Promise<{ history: KeyHistory; usage: WindowUsage }> {
-  const statement = `WITH key_destinations AS MATERIALIZED (${destinationsSql(filter)}),
-    k AS MATERIALIZED (${keyRowsSql(filter, HISTORY_ROW, 'true')}),
+  const statement = `WITH ${keyRowsCtes(filter, KEY_ROW)},
     -- Aliases seen naming the key: calls through them, and CreateAlias/UpdateAlias whose target
     -- (targetKeyId) is this key (their resources[] may list another key).
     key_aliases AS (
@@ -375,14 +351,10 @@ async function keyUsage(db: KeytrailDb, filter: KeyRowFilter, window: UsageWindo
         AND (event_name NOT IN ('CreateAlias', 'UpdateAlias')
              OR json_extract_string(request_parameters, '$.targetKeyId') IN ($keyId, $keyArn::VARCHAR))
     ),
-    w AS MATERIALIZED (${keyRowsSql(filter, WINDOW_ROW, IN_WINDOW)})
+    w AS (SELECT * FROM k WHERE ${IN_WINDOW})
     ${unionOf(COLUMNS, [...HISTORY_PARTS, ...WINDOW_PARTS])}`;
   const rows = await db.all(statement, {
     ...filter.params,
-    ...USE.params,
-    ...CIPHERTEXT.params,
-    ...LIFECYCLE.params,
-    ...CONTEXT_KEYS.params,
     owner,
     from: window.from,
     to: window.to,
@@ -466,7 +438,7 @@ function shapeWindowUsage(rows: Row[]): WindowUsage {
           service,
           calls: num(r['calls']),
           uses: num(r['uses']),
-          invokedBy: Array.isArray(r['e']) ? r['e'].map(String) : [],
+          invokedBy: Array.isArray(r['e']) ? r['e'].map(String).sort() : [],
           exampleResources: resources
             .filter((x) => x['a'] === service)
             .map((x) => ({ resource: String(x['b']), calls: num(x['calls']) }))

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/loader.js';
 import { UsageError } from '../errors.js';
 import { defaultWindow } from '../pipeline/detect.js';
 import { ingestFiles, type IngestFilesSummary } from '../pipeline/ingest-files.js';
+import { compactEvents, needsCompaction, storeLayout } from '../store/compact.js';
 import { EventStore } from '../store/event-store.js';
 import { withDb } from './context.js';
 import { detectAndPublish, exitCodeFor, printDetection, sinksFrom } from './detect.js';
@@ -19,6 +20,7 @@ export interface IngestOptions {
   publish?: boolean;
   failOn?: string;
   config?: string;
+  compact: boolean;
 }
 
 /** `keytrail ingest <paths…>`: read trail files / NDJSON / EventBridge exports into the database. */
@@ -34,6 +36,7 @@ export function registerIngestCommand(program: Command, run: (work: () => Promis
     .option('--publish', 'with --detect: send findings to the configured SNS topic / EventBridge bus (each once)')
     .option('--fail-on <severity>', 'with --detect: exit 1 when a finding of this severity or higher is found')
     .option('--config <file>', 'configuration file (default: KEYTRAIL_CONFIG, else ./keytrail.config.json|yaml|yml)')
+    .option('--no-compact', 'do not rewrite kms_events in key order when this run appended a large share of it')
     .action((paths: string[], options: IngestOptions) => run(() => ingestCommand(paths, options)));
 }
 
@@ -58,12 +61,23 @@ export async function ingestCommand(paths: string[], options: IngestOptions, now
     const detection = config
       ? await detectAndPublish(db, config, { eventsIngestedSince: now.toISOString(), window: defaultWindow(config, now), now }, sinks)
       : null;
-    return { summary, detection };
+    // After detection: alerts do not wait for the rewrite.
+    let compaction: { rows: number; seconds: number } | null = null;
+    if (options.compact !== false && needsCompaction(await storeLayout(db))) {
+      if (format === 'text') printLine('compacting kms_events in key order (per-key questions then read only that key’s row groups)…');
+      const started = performance.now();
+      const layout = await compactEvents(db);
+      compaction = { rows: layout.rows, seconds: (performance.now() - started) / 1000 };
+    }
+    return { summary: { ...summary, compaction }, detection };
   });
 
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   if (format === 'json') printJson({ ...summary, peakRssBytes, ...(detection ? { findings: detection.detection.findings } : {}) });
-  else printIngestSummary(summary);
+  else {
+    printIngestSummary(summary);
+    if (summary.compaction) printLine(`compacted:  ${summary.compaction.rows} rows in key order (${summary.compaction.seconds.toFixed(1)} s)`);
+  }
   let exitCode: number = summary.rejected + summary.conflicts > 0 ? EXIT.badInput : EXIT.ok;
   if (detection) {
     if (format === 'text') {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { KeytrailError, UsageError } from '../errors.js';
+import { registerCompactCommand } from './compact.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDetectCommand } from './detect.js';
 import { registerExportCommand } from './export.js';
@@ -40,6 +41,7 @@ export function buildProgram(runner: Runner = run): Command {
   registerIngestCommand(program, runner);
   registerQueryCommand(program, runner);
   registerExportCommand(program, runner);
+  registerCompactCommand(program, runner);
   registerFindingsCommand(program, runner);
   registerDetectCommand(program, runner);
   registerDemoCommand(program, runner);

@@ -2,11 +2,11 @@ import type { z } from 'zod';
 import { CloudTrailRecordSchema, type CloudTrailRecord } from '../events/cloudtrail-record.js';
 import { CloudTrailApiCallEventSchema, looksLikeEventBridge } from '../events/eventbridge.js';
 import { KMS_LIFECYCLE_DETAIL_TYPES, KmsLifecycleEventSchema, type KmsLifecycleEvent } from '../events/kms-lifecycle-event.js';
-import { keyArnFrom, parseKmsArn, validAccountId } from './arn.js';
+import { isBareKeyId, keyArnFrom, parseKmsArn, validAccountId } from './arn.js';
 import { clipOriginal } from './clip.js';
 import { resolveKey } from './key.js';
 import { resolvePrincipal } from './principal.js';
-import { resolveViaService } from './service.js';
+import { resolveService } from './service.js';
 import type { EventKind, KmsEvent, NormalizeResult, RecordOrigin } from './types.js';
 
 export const KMS_EVENT_SOURCE = 'kms.amazonaws.com';
@@ -96,7 +96,7 @@ function fromRecord(record: CloudTrailRecord, origin: RecordOrigin, ingestedAt: 
     recipientAccountId: validAccountId(record.recipientAccountId) ?? record.recipientAccountId ?? null,
     ...key,
     ...principal,
-    viaService: resolveViaService(context, principal.invokedBy),
+    ...resolveService(context, principal.invokedBy),
     sourceIp: record.sourceIPAddress ?? null,
     userAgent: record.userAgent ?? null,
     vpcEndpointId: record.vpcEndpointId ?? null,
@@ -119,7 +119,20 @@ function fromRecord(record: CloudTrailRecord, origin: RecordOrigin, ingestedAt: 
     raw,
     sourceUri: origin.uri,
     ingestedAt,
+    destinationKeyId: record.eventName === 'ReEncrypt' ? destinationKeyIdOf(key.relatedKeyArns, req) : null,
   };
+}
+
+/**
+ * ReEncrypt's destination key id: `resources[]` names the source key, then the destination; older
+ * records without it name the destination in the request (an alias there is not a key id).
+ */
+function destinationKeyIdOf(relatedKeyArns: readonly string[], req: Record<string, unknown> | null | undefined): string | null {
+  if (relatedKeyArns.length >= 2) return parseKmsArn(relatedKeyArns[1])?.resourceId ?? null;
+  const named = req?.['destinationKeyId'];
+  const arn = parseKmsArn(named);
+  if (arn) return arn.resourceType === 'key' ? arn.resourceId : null;
+  return isBareKeyId(named) ? named : null;
 }
 
 /** Encrypt/Decrypt/GenerateDataKey* carry `encryptionContext`; ReEncrypt carries source and destination. */
@@ -177,6 +190,7 @@ function fromLifecycle(event: KmsLifecycleEvent, origin: RecordOrigin, ingestedA
     accessKeyId: null,
     invokedBy: null,
     viaService: null,
+    serviceResource: null,
     sourceIp: null,
     userAgent: null,
     vpcEndpointId: null,
@@ -196,6 +210,7 @@ function fromLifecycle(event: KmsLifecycleEvent, origin: RecordOrigin, ingestedA
     raw,
     sourceUri: origin.uri,
     ingestedAt,
+    destinationKeyId: null,
   };
 }
 

@@ -12,16 +12,25 @@ const CONTEXT_KEY_SERVICES: Record<string, string> = {
   'aws:workmail:arn': 'workmail',
 };
 
-/** The service of the first context key that names one. */
-export function serviceFromEncryptionContext(context: Record<string, unknown> | null | undefined): string | null {
+/** The first context key that names a service: the service, and the key's value (the resource). */
+export function serviceContextEntry(context: Record<string, unknown> | null | undefined): { service: string; resource: string | null } | null {
   if (!context) return null;
-  for (const key of Object.keys(context)) {
-    const known = CONTEXT_KEY_SERVICES[key];
-    if (known) return known;
-    const m = /^aws:([a-z0-9-]+):/.exec(key);
-    if (m?.[1]) return m[1];
+  for (const [key, value] of Object.entries(context)) {
+    const service = CONTEXT_KEY_SERVICES[key] ?? /^aws:([a-z0-9-]+):/.exec(key)?.[1];
+    if (service) return { service, resource: contextValue(value) };
   }
   return null;
+}
+
+/** The service of the first context key that names one. */
+export function serviceFromEncryptionContext(context: Record<string, unknown> | null | undefined): string | null {
+  return serviceContextEntry(context)?.service ?? null;
+}
+
+/** Context values are strings; anything else is kept as its JSON text. */
+function contextValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**
@@ -35,9 +44,12 @@ export function serviceFromInvokedBy(invokedBy: string | null): string | null {
   return service === 'internal' ? null : service;
 }
 
-export function resolveViaService(
+/** The service a call was for and, when the encryption context named it, the resource. */
+export function resolveService(
   context: Record<string, unknown> | null | undefined,
   invokedBy: string | null,
-): string | null {
-  return serviceFromEncryptionContext(context) ?? serviceFromInvokedBy(invokedBy);
+): { viaService: string | null; serviceResource: string | null } {
+  const entry = serviceContextEntry(context);
+  if (entry) return { viaService: entry.service, serviceResource: entry.resource };
+  return { viaService: serviceFromInvokedBy(invokedBy), serviceResource: null };
 }

@@ -49,6 +49,13 @@ export interface KmsEvent {
   sourceUri: string;
   /** ISO-8601 UTC. */
   ingestedAt: string;
+  /**
+   * ReEncrypt only: the id of the key the ciphertext was re-encrypted into (from `resources[]`, else
+   * `requestParameters.destinationKeyId` when it is a key ARN or key id; null for an alias).
+   */
+  destinationKeyId: string | null;
+  /** The encryption-context value `viaService` was derived from: the resource the call was for (`aws:s3:arn` → the object ARN). */
+  serviceResource: string | null;
 }
 
 export type EventKind = 'api_call' | 'service_event' | 'lifecycle' | 'network';

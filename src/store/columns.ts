@@ -2,7 +2,8 @@ import type { KmsEvent } from '../normalize/types.js';
 
 /**
  * The one mapper between `KmsEvent` (camelCase) and the `kms_events` table (snake_case). Its order is
- * the table's column order, the appender's value order and the Parquet schema's order.
+ * the table's column order, the appender's value order and the Parquet schema's order. A column added
+ * after the first release goes at the end with `since` = the migration that adds it.
  */
 export const KMS_EVENT_COLUMNS = [
   { name: 'event_id', field: 'eventId', sql: 'VARCHAR NOT NULL' },
@@ -46,7 +47,10 @@ export const KMS_EVENT_COLUMNS = [
   { name: 'raw', field: 'raw', sql: 'JSON NOT NULL' },
   { name: 'source_uri', field: 'sourceUri', sql: 'VARCHAR NOT NULL' },
   { name: 'ingested_at', field: 'ingestedAt', sql: 'TIMESTAMP NOT NULL' },
-] as const satisfies readonly { name: string; field: keyof KmsEvent; sql: string }[];
+  // Derived at ingest so a per-key question reads no JSON and no other key's rows.
+  { name: 'destination_key_id', field: 'destinationKeyId', sql: 'VARCHAR', since: 3 },
+  { name: 'service_resource', field: 'serviceResource', sql: 'VARCHAR', since: 3 },
+] as const satisfies readonly { name: string; field: keyof KmsEvent; sql: string; since?: number }[];
 
 export type KmsEventColumn = (typeof KMS_EVENT_COLUMNS)[number]['name'];
 

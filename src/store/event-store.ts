@@ -3,6 +3,7 @@ import type { DuckDBAppender } from '@duckdb/node-api';
 import type { KmsEvent, Rejection } from '../normalize/types.js';
 import { KMS_EVENT_COLUMNS } from './columns.js';
 import type { KeytrailDb } from './database.js';
+import { recordEventDays } from './event-days.js';
 
 export interface InsertResult {
   /** Rows new to the table. */
@@ -67,15 +68,17 @@ export class EventStore {
     let result: InsertResult;
     if (clean) {
       await this.db.exec(`INSERT INTO kms_events (${COLUMN_NAMES}) SELECT ${STAGED_SELECT} FROM ${STAGING}`);
+      await recordEventDays(this.db, `SELECT event_date FROM ${STAGING}`);
       result = { inserted: staged, duplicates: 0, conflicts: 0 };
     } else {
       const before = await this.count();
       const conflicts = await this.keepConflicts();
-      await this.db.exec(`INSERT INTO kms_events (${COLUMN_NAMES})
-        SELECT ${STAGED_SELECT} FROM (
+      const newRows = `SELECT * FROM (
           SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY rowid) AS copy FROM ${STAGING}
         ) s
-        WHERE copy = 1 AND NOT EXISTS (SELECT 1 FROM kms_events k WHERE k.event_id = s.event_id)`);
+        WHERE copy = 1 AND NOT EXISTS (SELECT 1 FROM kms_events k WHERE k.event_id = s.event_id)`;
+      await recordEventDays(this.db, newRows);
+      await this.db.exec(`INSERT INTO kms_events (${COLUMN_NAMES}) SELECT ${STAGED_SELECT} FROM (${newRows})`);
       const inserted = (await this.count()) - before;
       result = { inserted, duplicates: staged - inserted, conflicts };
     }

@@ -7,6 +7,7 @@ import { listValue } from '@duckdb/node-api';
 import { StoreError } from '../errors.js';
 import { logger as defaultLogger } from '../logger.js';
 import type { KeytrailDb } from './database.js';
+import { recordEventDays } from './event-days.js';
 import type { CachedObject, LakeCache } from './lake-cache.js';
 
 export interface S3LakeOptions {
@@ -224,6 +225,8 @@ export class S3Lake {
          WHERE lake_copy = 1 AND NOT EXISTS (SELECT 1 FROM kms_events k WHERE k.event_id = s.event_id)`,
         { files: pathList(files) },
       );
+      // event_date is the partition column: read from the paths.
+      await recordEventDays(db, `SELECT event_date FROM ${READ_PARTS}`, { files: pathList(files) });
       return (await countEvents(db)) - before;
     });
   }

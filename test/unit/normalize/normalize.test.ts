@@ -135,10 +135,45 @@ describe('Normalizer: keys', () => {
       { accountId: OWNER, type: 'AWS::KMS::Key', ARN: KEY },
       { accountId: OWNER, type: 'AWS::KMS::Key', ARN: destination },
     ];
-    expect(event(record)).toMatchObject({ keyArn: KEY, relatedKeyArns: [KEY, destination], viaService: 's3' });
+    expect(event(record)).toMatchObject({
+      keyArn: KEY,
+      relatedKeyArns: [KEY, destination],
+      viaService: 's3',
+      serviceResource: 'arn:aws:s3:::bucket/object',
+      destinationKeyId: '0987dcba-09fe-87dc-65ba-ab0987654321',
+    });
 
     record['resources'] = null;
-    expect(event(record)).toMatchObject({ keyArn: KEY, relatedKeyArns: [KEY, destination] });
+    expect(event(record)).toMatchObject({ keyArn: KEY, relatedKeyArns: [KEY, destination], destinationKeyId: '0987dcba-09fe-87dc-65ba-ab0987654321' });
+  });
+
+  it('takes the ReEncrypt destination from the request when resources name one key, and never from an alias', () => {
+    const record = corpusRecord(9);
+    record['eventName'] = 'ReEncrypt';
+    record['resources'] = [{ accountId: OWNER, type: 'AWS::KMS::Key', ARN: KEY }];
+    record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' };
+    expect(event(record).destinationKeyId).toBe('mrk-1234abcd12ab34cd56ef1234567890ab');
+    record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: 'alias/archive' };
+    expect(event(record).destinationKeyId).toBeNull();
+    record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: 'arn:aws:kms:us-west-2:111122223333:alias/archive' };
+    expect(event(record).destinationKeyId).toBeNull();
+    // Only ReEncrypt has a destination.
+    record['eventName'] = 'Decrypt';
+    record['requestParameters'] = { destinationKeyId: KEY };
+    expect(event(record).destinationKeyId).toBeNull();
+  });
+
+  it('keeps the encryption-context value the service came from as the resource, and none when invokedBy named it', () => {
+    expect(event(corpusRecord(65))).toMatchObject({ viaService: 's3', serviceResource: 'arn:aws:s3:::example_bucket/example_object' });
+    expect(event(corpusRecord(62))).toMatchObject({ viaService: 'ebs', serviceResource: 'vol-f67bafb2' });
+    expect(event(corpusRecord(73))).toMatchObject({ viaService: 'workmail' });
+    expect(event(corpusRecord(9))).toMatchObject({ viaService: null, serviceResource: null });
+    const secret = corpusRecord(9);
+    secret['requestParameters'] = { keyId: KEY, encryptionContext: { Department: 'x', SecretARN: 'arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf' } };
+    expect(event(secret)).toMatchObject({ viaService: 'secretsmanager', serviceResource: 'arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf' });
+    const invoked = corpusRecord(9);
+    invoked['userIdentity'] = { ...(invoked['userIdentity'] as object), invokedBy: 'secretsmanager.amazonaws.com' };
+    expect(event(invoked)).toMatchObject({ viaService: 'secretsmanager', serviceResource: null });
   });
 
   it('accepts a misspelled resource type and falls back to the request when resources are null', () => {
