@@ -6,7 +6,7 @@
  * `kms_events` has the real schema, holding:
  *   - `kms_events`: the rows as `compactEvents` leaves them (ORDER BY key_id, event_time) — a compacted
  *     store (datasets built before compactEvents existed were inserted in that order directly, and got
- *     destination_key_id, service_resource and kms_event_days from migration 3 when first reopened);
+ *     destination_key, service_resource and kms_event_days from migration 3 when first reopened);
  *   - `kms_events_unsorted`: the same rows in generation order — every column is a hash of the row
  *     number, so this order is random with respect to key and time (the naive baseline's table);
  * and the Parquet lake written by `exportLake` under `bench/data/queries-<n>/lake/`.
@@ -153,6 +153,7 @@ function generateSql(n: number): string {
     ('{"eventVersion":"1.08","eventID":"' || uuidish('event-' || i) || '","eventName":"' || event_name || '","synthetic":true}')::JSON AS raw,
     's3://trail-bucket/AWSLogs/' || acct(CASE WHEN cross_pair AND NOT owner_copy THEN pj ELSE k % 12 END) || '/CloudTrail/' || kregion(k) || '/' || strftime(event_time, '%Y/%m/%d') || '/file-' || (hx % 300) || '.json.gz' AS source_uri,
     event_time + INTERVAL 7 MINUTE AS ingested_at,
+    CASE WHEN event_name = 'ReEncrypt' THEN karn((k + 1) % 500) END AS destination_key,
     CASE WHEN event_name = 'ReEncrypt' THEN uuidish('key-' || ((k + 1) % 500)) END AS destination_key_id,
     CASE
       WHEN NOT (crypto AND via) THEN NULL

@@ -42,10 +42,11 @@ export interface ResolvedKey {
 
 /**
  * `WHERE` conditions that together select one key's rows, with their bound parameters (`$keyId`,
- * `$keyArn`). `direct` filters on `key_id` so DuckDB prunes row groups; `destination` finds ReEncrypt
- * calls into the key, which are logged under their source key, by `destination_key_id` (derived at
- * ingest). `conditions` is the same split into plain conjunctions, each row under exactly one, for a
- * `UNION ALL` that DuckDB pushes into its scans (an OR across columns is not pushed down).
+ * `$keyArn`). `direct` filters on `key_id` so DuckDB prunes row groups. ReEncrypt calls into the key
+ * are logged under their source key: `destination` finds them by `destination_key_id`, which
+ * compaction sorts into a region of their own (see src/store/compact.ts) so that filter prunes too,
+ * and `destination_key` (the destination as logged, ARN or key id) tells multi-Region replicas, which
+ * share a key id, apart.
  */
 export interface KeyRowFilter {
   direct: string;
@@ -53,7 +54,6 @@ export interface KeyRowFilter {
   destination: string;
   /** The row is a ReEncrypt into the key (whether or not it is also `direct`: re-encryption under the same key). */
   destinationIsKey: string;
-  conditions: string[];
   params: { keyId: string; keyArn: string | null };
 }
 
@@ -62,18 +62,11 @@ export function keyRowFilter(key: Pick<ResolvedKey, 'keyId' | 'keyArn'>): KeyRow
   // A row without an ARN but with the key id is the key (a bare id names a key in the caller's own
   // account); a row with another ARN under the same id is a multi-Region replica, another key.
   const direct = `key_id = $keyId AND (key_arn IS NULL OR key_arn = $keyArn::VARCHAR)`;
-  // destination_key_id is only the id: the ARN (resources[] names the source key, then the
-  // destination) or the request's destinationKeyId, on the few rows it selects, tells replicas apart.
-  const destinationIsKey =
-    `destination_key_id = $keyId AND CASE WHEN len(related_key_arns) >= 2 ` +
-    `THEN related_key_arns[2] = $keyArn::VARCHAR ` +
-    `ELSE json_extract_string(request_parameters, '$.destinationKeyId') IN ($keyArn::VARCHAR, $keyId) END`;
-  const destination = `${destinationIsKey} AND NOT coalesce(${direct}, false)`;
+  const destinationIsKey = `destination_key_id = $keyId AND destination_key IN ($keyArn::VARCHAR, $keyId)`;
   return {
     direct,
-    destination,
+    destination: `${destinationIsKey} AND NOT coalesce(${direct}, false)`,
     destinationIsKey,
-    conditions: [direct, destination],
     params: { keyId: key.keyId, keyArn: key.keyArn },
   };
 }

@@ -144,7 +144,7 @@ function describeRef(key: ResolvedKey): string {
 
 // ---------------------------------------------------------------------------------------------
 // The query. One statement reads the key's rows once — those under its id (row groups pruned on
-// key_id) and the ReEncrypt calls into it (found by destination_key_id) — with only the columns
+// key_id) and the ReEncrypt calls into it (found by destination_key) — with only the columns
 // the answer needs, into `k`; every grouping reads `k`. The owner's and the caller's copies of a
 // cross-account call (same sharedEventID) count once: only rows with a sharedEventID can repeat.
 // ---------------------------------------------------------------------------------------------
@@ -162,29 +162,35 @@ const CIPHERTEXT = literalList(CIPHERTEXT_OPERATIONS);
 const LIFECYCLE = literalList(Object.keys(LIFECYCLE_EVENTS));
 
 /**
- * CTEs `repeated` and `k`: the key's rows with `columns` (plus the `is_use` and `makes_ciphertext`
- * flags), one row per logged action — of the copies sharing a sharedEventID, the one with the
- * smallest event_id. The copies to drop come from a narrow read of the same rows (few columns, few
- * rows kept). The ReEncrypt rows are found through the destination_key_id index: any other table
- * filter on that read would turn the index scan into a full one, so its sharedEventID test comes after.
+ * CTEs `dest`, `repeated` and `k`: the key's rows (plus the `is_use` and `makes_ciphertext` flags),
+ * one row per logged action — of the copies sharing a sharedEventID, the one with the smallest
+ * event_id. `k` is materialized once (re-reading the key's row groups for every grouping costs
+ * more); the ReEncrypt calls into the key (`dest`) are read once with only the columns they need.
  */
-function keyRowsCtes(filter: KeyRowFilter, columns: string): string {
-  const select = (where: string, makesCiphertext: string) => `SELECT ${columns}, event_id,
-      list_contains(${USE}, event_name) AS is_use,
-      outcome = 'success' AND ${makesCiphertext} AS makes_ciphertext
-      FROM kms_events WHERE ${where} AND (shared_event_id IS NULL OR event_id NOT IN (SELECT event_id FROM repeated))`;
-  // A row without a sharedEventID is its own partition: never a repeat.
-  return `repeated AS MATERIALIZED (
+function keyRowsCtes(filter: KeyRowFilter): string {
+  const flags = (makesCiphertext: string) => `list_contains(${USE}, event_name) AS is_use,
+      outcome = 'success' AND ${makesCiphertext} AS makes_ciphertext`;
+  const destinationRows = `SELECT ${DESTINATION_ROW}, event_id, shared_event_id, ${flags('true')}
+      FROM kms_events WHERE ${filter.destination}`;
+  // Only rows with a sharedEventID can repeat: only they meet the anti-join (split, not OR-ed, so
+  // the other rows never probe it).
+  const direct = (where: string) => `SELECT ${KEY_ROW}, event_id, ${flags(`(list_contains(${CIPHERTEXT}, event_name) OR coalesce(${filter.destinationIsKey}, false))`)}
+      FROM kms_events WHERE ${filter.direct} AND ${where}`;
+  return `dest AS MATERIALIZED (${destinationRows}),
+    -- A row without a sharedEventID is its own partition: never a repeat.
+    repeated AS MATERIALIZED (
       SELECT event_id FROM (
         SELECT event_id, shared_event_id FROM kms_events WHERE ${filter.direct} AND shared_event_id IS NOT NULL
         UNION ALL
-        SELECT event_id, shared_event_id FROM kms_events WHERE ${filter.destination}
+        SELECT event_id, shared_event_id FROM dest
       ) QUALIFY row_number() OVER (PARTITION BY coalesce(shared_event_id, event_id) ORDER BY event_id) > 1
     ),
     k AS MATERIALIZED (
-      ${select(filter.direct, `(list_contains(${CIPHERTEXT}, event_name) OR coalesce(${filter.destinationIsKey}, false))`)}
+      ${direct('shared_event_id IS NULL')}
       UNION ALL
-      ${select(filter.destination, 'true')}
+      ${direct('shared_event_id IS NOT NULL AND event_id NOT IN (SELECT event_id FROM repeated)')}
+      UNION ALL
+      SELECT * EXCLUDE (shared_event_id) FROM dest WHERE shared_event_id IS NULL OR event_id NOT IN (SELECT event_id FROM repeated)
     )`;
 }
 
@@ -220,6 +226,19 @@ const KEY_ROW = `event_time, event_date, event_kind, event_name, outcome, error_
   principal_type, principal_account_id, invoked_by, via_service, service_resource AS resource,
   CASE WHEN list_contains(${LIFECYCLE}, event_name) OR event_name IN ('CreateAlias', 'UpdateAlias') THEN request_parameters END AS request_parameters,
   CASE WHEN list_contains(${LIFECYCLE}, event_name) THEN response_elements END AS response_elements`;
+
+/**
+ * The same columns for a ReEncrypt into the key. Its key and alias columns are the source key's,
+ * not this key's, and it is neither a lifecycle change nor an alias change: NULL.
+ */
+const DESTINATION_ROW = `event_time, event_date, event_kind, event_name, outcome, error_code,
+  NULL::VARCHAR AS alias_name, NULL::VARCHAR AS key_account_id, NULL::VARCHAR AS key_region,
+  coalesce(session_issuer_arn, principal_arn, invoked_by) AS who,
+  coalesce(session_issuer_arn, principal_arn) AS who_arn,
+  CASE WHEN coalesce(session_issuer_arn, principal_arn) IS NULL THEN coalesce(principal_name, invoked_by) END AS who_name,
+  CASE WHEN principal_type = 'AssumedRole' THEN principal_arn END AS session_arn,
+  principal_type, principal_account_id, invoked_by, via_service, service_resource AS resource,
+  NULL::JSON AS request_parameters, NULL::JSON AS response_elements`;
 
 const CALL = "event_kind <> 'lifecycle'";
 
@@ -342,7 +361,7 @@ interface WindowUsage {
 
 /** The key's history and its usage in the window, in one statement. */
 async function keyUsage(db: KeytrailDb, filter: KeyRowFilter, window: UsageWindow, owner: string | null): Promise<{ history: KeyHistory; usage: WindowUsage }> {
-  const statement = `WITH ${keyRowsCtes(filter, KEY_ROW)},
+  const statement = `WITH ${keyRowsCtes(filter)},
     -- Aliases seen naming the key: calls through them, and CreateAlias/UpdateAlias whose target
     -- (targetKeyId) is this key (their resources[] may list another key).
     key_aliases AS (
@@ -351,7 +370,7 @@ async function keyUsage(db: KeytrailDb, filter: KeyRowFilter, window: UsageWindo
         AND (event_name NOT IN ('CreateAlias', 'UpdateAlias')
              OR json_extract_string(request_parameters, '$.targetKeyId') IN ($keyId, $keyArn::VARCHAR))
     ),
-    w AS (SELECT * FROM k WHERE ${IN_WINDOW})
+    w AS NOT MATERIALIZED (SELECT * FROM k WHERE ${IN_WINDOW})
     ${unionOf(COLUMNS, [...HISTORY_PARTS, ...WINDOW_PARTS])}`;
   const rows = await db.all(statement, {
     ...filter.params,

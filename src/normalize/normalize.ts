@@ -119,20 +119,24 @@ function fromRecord(record: CloudTrailRecord, origin: RecordOrigin, ingestedAt: 
     raw,
     sourceUri: origin.uri,
     ingestedAt,
-    destinationKeyId: record.eventName === 'ReEncrypt' ? destinationKeyIdOf(key.relatedKeyArns, req) : null,
+    ...destinationOf(record.eventName === 'ReEncrypt' ? destinationKeyOf(key.relatedKeyArns, req) : null),
   };
 }
 
+function destinationOf(destinationKey: string | null): Pick<KmsEvent, 'destinationKey' | 'destinationKeyId'> {
+  return { destinationKey, destinationKeyId: destinationKey === null ? null : (parseKmsArn(destinationKey)?.resourceId ?? destinationKey) };
+}
+
 /**
- * ReEncrypt's destination key id: `resources[]` names the source key, then the destination; older
- * records without it name the destination in the request (an alias there is not a key id).
+ * ReEncrypt's destination key as logged: `resources[]` names the source key, then the destination
+ * (its ARN); records without it name the destination in the request, by key ARN, key id or alias
+ * (an alias does not say which key it named then).
  */
-function destinationKeyIdOf(relatedKeyArns: readonly string[], req: Record<string, unknown> | null | undefined): string | null {
-  if (relatedKeyArns.length >= 2) return parseKmsArn(relatedKeyArns[1])?.resourceId ?? null;
+function destinationKeyOf(relatedKeyArns: readonly string[], req: Record<string, unknown> | null | undefined): string | null {
+  if (relatedKeyArns.length >= 2) return relatedKeyArns[1] ?? null;
   const named = req?.['destinationKeyId'];
-  const arn = parseKmsArn(named);
-  if (arn) return arn.resourceType === 'key' ? arn.resourceId : null;
-  return isBareKeyId(named) ? named : null;
+  if (parseKmsArn(named)?.resourceType === 'key' || isBareKeyId(named)) return named as string;
+  return null;
 }
 
 /** Encrypt/Decrypt/GenerateDataKey* carry `encryptionContext`; ReEncrypt carries source and destination. */
@@ -210,6 +214,7 @@ function fromLifecycle(event: KmsLifecycleEvent, origin: RecordOrigin, ingestedA
     raw,
     sourceUri: origin.uri,
     ingestedAt,
+    destinationKey: null,
     destinationKeyId: null,
   };
 }

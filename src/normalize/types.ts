@@ -50,9 +50,12 @@ export interface KmsEvent {
   /** ISO-8601 UTC. */
   ingestedAt: string;
   /**
-   * ReEncrypt only: the id of the key the ciphertext was re-encrypted into (from `resources[]`, else
-   * `requestParameters.destinationKeyId` when it is a key ARN or key id; null for an alias).
+   * ReEncrypt only: the key the ciphertext was re-encrypted into, as logged — its ARN from
+   * `resources[]`, else `requestParameters.destinationKeyId` when that is a key ARN or a key id
+   * (null for an alias: which key it named then is not in the record).
    */
+  destinationKey: string | null;
+  /** The key id of `destinationKey` (the column per-key reads filter and compaction sorts on). */
   destinationKeyId: string | null;
   /** The encryption-context value `viaService` was derived from: the resource the call was for (`aws:s3:arn` → the object ARN). */
   serviceResource: string | null;

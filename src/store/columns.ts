@@ -48,6 +48,7 @@ export const KMS_EVENT_COLUMNS = [
   { name: 'source_uri', field: 'sourceUri', sql: 'VARCHAR NOT NULL' },
   { name: 'ingested_at', field: 'ingestedAt', sql: 'TIMESTAMP NOT NULL' },
   // Derived at ingest so a per-key question reads no JSON and no other key's rows.
+  { name: 'destination_key', field: 'destinationKey', sql: 'VARCHAR', since: 3 },
   { name: 'destination_key_id', field: 'destinationKeyId', sql: 'VARCHAR', since: 3 },
   { name: 'service_resource', field: 'serviceResource', sql: 'VARCHAR', since: 3 },
 ] as const satisfies readonly { name: string; field: keyof KmsEvent; sql: string; since?: number }[];

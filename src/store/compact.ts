@@ -22,8 +22,14 @@ export interface CompactionPolicy {
  */
 export const DEFAULT_COMPACTION_POLICY: CompactionPolicy = { minUnsortedRows: 100_000, minUnsortedShare: 0.1 };
 
-/** Every index on kms_events, recreated after a rewrite (a rewritten table has none). */
-const EVENT_INDEXES = ['CREATE INDEX kms_events_destination_key_id ON kms_events (destination_key_id)'];
+/**
+ * The order a compacted kms_events is in: every call under its key (key_id, then time), except the
+ * ReEncrypt calls, which go last, under the key they re-encrypted into. Row-group min/max
+ * statistics then prune both per-key reads: `key_id = x` skips all but the key's row groups (and the
+ * few ReEncrypt ones), `destination_key_id = x` skips every row group whose destination_key_id is
+ * all NULL (DuckDB keeps only a short prefix of string statistics: both are key ids, not ARNs).
+ */
+export const COMPACTED_ORDER = 'destination_key_id IS NOT NULL, coalesce(destination_key_id, key_id) NULLS LAST, event_time';
 
 export async function storeLayout(db: KeytrailDb): Promise<StoreLayout> {
   const [row] = await db.all(`SELECT
@@ -44,8 +50,8 @@ export function needsCompaction(layout: StoreLayout, policy: CompactionPolicy = 
 }
 
 /**
- * Rewrite `kms_events` in `key_id, event_time` order, so DuckDB's row-group statistics (min/max of
- * key_id per 122,880 rows) let a per-key question read only that key's row groups. One transaction:
+ * Rewrite `kms_events` in `COMPACTED_ORDER`, so DuckDB's row-group statistics (min/max per 122,880
+ * rows) let a per-key question read only that key's row groups. One transaction:
  * a crash leaves the old table. DuckDB sorts out of core within its memory limit; the file grows by
  * about one copy of the table while it runs (the old blocks are reused by later writes).
  */
@@ -56,10 +62,9 @@ export async function compactEvents(db: KeytrailDb): Promise<StoreLayout> {
   try {
     await db.exec('DROP TABLE IF EXISTS kms_events_compacted');
     await db.exec(`CREATE TABLE kms_events_compacted (${columns})`);
-    await db.exec(`INSERT INTO kms_events_compacted (${names}) SELECT ${names} FROM kms_events ORDER BY key_id NULLS LAST, event_time`);
+    await db.exec(`INSERT INTO kms_events_compacted (${names}) SELECT ${names} FROM kms_events ORDER BY ${COMPACTED_ORDER}`);
     await db.exec('DROP TABLE kms_events');
     await db.exec('ALTER TABLE kms_events_compacted RENAME TO kms_events');
-    for (const index of EVENT_INDEXES) await db.exec(index);
     await db.exec(`INSERT OR REPLACE INTO store_layout
       SELECT 'kms_events', count(*), now()::TIMESTAMP FROM kms_events`);
     await db.exec('COMMIT');

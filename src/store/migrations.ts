@@ -15,8 +15,8 @@ const firstEventColumnsSql = KMS_EVENT_COLUMNS.filter((c) => !('since' in c))
   .map((c) => `${c.name} ${c.sql}`)
   .join(',\n  ');
 
-/** The key id in a KMS key ARN (the same pattern as src/normalize/arn.ts), else ''. */
-const keyIdOfArn = (expr: string) => `regexp_extract(${expr}, '^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(.+)$', 1)`;
+/** A KMS key ARN (the same pattern as src/normalize/arn.ts). */
+const KEY_ARN = '^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$';
 const BARE_KEY_ID = '(?i)mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const DESTINATION_REQUESTED = "json_extract_string(request_parameters, '$.destinationKeyId')";
 
@@ -72,18 +72,21 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: 'destination_key_id and service_resource on kms_events; kms_event_days; store_layout',
+    description: 'destination_key(_id) and service_resource on kms_events; kms_event_days; store_layout',
     statements: [
+      'ALTER TABLE kms_events ADD COLUMN destination_key VARCHAR',
       'ALTER TABLE kms_events ADD COLUMN destination_key_id VARCHAR',
       'ALTER TABLE kms_events ADD COLUMN service_resource VARCHAR',
-      // The same derivations as src/normalize (destinationKeyIdOf, serviceContextEntry), for rows
+      // The same derivations as src/normalize (destinationKeyOf, serviceContextEntry), for rows
       // stored before this migration.
-      `UPDATE kms_events SET destination_key_id = CASE
-         WHEN len(related_key_arns) >= 2 THEN nullif(${keyIdOfArn('related_key_arns[2]')}, '')
-         WHEN ${DESTINATION_REQUESTED} LIKE 'arn:%' THEN nullif(${keyIdOfArn(DESTINATION_REQUESTED)}, '')
-         WHEN regexp_full_match(${DESTINATION_REQUESTED}, '${BARE_KEY_ID}') THEN ${DESTINATION_REQUESTED}
+      `UPDATE kms_events SET destination_key = CASE
+         WHEN len(related_key_arns) >= 2 THEN related_key_arns[2]
+         WHEN regexp_full_match(${DESTINATION_REQUESTED}, '${KEY_ARN}')
+           OR regexp_full_match(${DESTINATION_REQUESTED}, '${BARE_KEY_ID}') THEN ${DESTINATION_REQUESTED}
        END
        WHERE event_name = 'ReEncrypt'`,
+      `UPDATE kms_events SET destination_key_id = coalesce(nullif(regexp_extract(destination_key, ':key/(.+)$', 1), ''), destination_key)
+       WHERE destination_key IS NOT NULL`,
       `UPDATE kms_events SET service_resource = encryption_context ->> list_filter(
          json_keys(encryption_context), k -> regexp_matches(k, '^aws:[a-z0-9-]+:') OR k IN ('SecretARN', 'PARAMETER_ARN'))[1]
        WHERE via_service IS NOT NULL AND encryption_context IS NOT NULL`,
@@ -97,18 +100,6 @@ export const MIGRATIONS: readonly Migration[] = [
         sorted_rows BIGINT NOT NULL,
         compacted_at TIMESTAMP NOT NULL
       )`,
-    ],
-  },
-  {
-    // Its own migration: DuckDB will not build an index in the transaction that updated the table.
-    version: 4,
-    description: 'index on kms_events.destination_key_id',
-    statements: [
-      // ReEncrypt calls into a key are stored under their source key: without an index, finding them
-      // reads this column of every row group. NULLs (every other operation) cost the index almost
-      // nothing. DuckDB cannot ALTER a table with an index: a later migration that alters
-      // kms_events drops and recreates it (as compactEvents does).
-      'CREATE INDEX kms_events_destination_key_id ON kms_events (destination_key_id)',
     ],
   },
 ];

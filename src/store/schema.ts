@@ -46,6 +46,7 @@ export interface KmsEventsTable {
   raw: string;
   source_uri: string;
   ingested_at: string;
+  destination_key: string | null;
   destination_key_id: string | null;
   service_resource: string | null;
 }

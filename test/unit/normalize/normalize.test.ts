@@ -140,11 +140,11 @@ describe('Normalizer: keys', () => {
       relatedKeyArns: [KEY, destination],
       viaService: 's3',
       serviceResource: 'arn:aws:s3:::bucket/object',
-      destinationKeyId: '0987dcba-09fe-87dc-65ba-ab0987654321',
+      destinationKey: destination,
     });
 
     record['resources'] = null;
-    expect(event(record)).toMatchObject({ keyArn: KEY, relatedKeyArns: [KEY, destination], destinationKeyId: '0987dcba-09fe-87dc-65ba-ab0987654321' });
+    expect(event(record)).toMatchObject({ keyArn: KEY, relatedKeyArns: [KEY, destination], destinationKey: destination });
   });
 
   it('takes the ReEncrypt destination from the request when resources name one key, and never from an alias', () => {
@@ -152,15 +152,17 @@ describe('Normalizer: keys', () => {
     record['eventName'] = 'ReEncrypt';
     record['resources'] = [{ accountId: OWNER, type: 'AWS::KMS::Key', ARN: KEY }];
     record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' };
-    expect(event(record).destinationKeyId).toBe('mrk-1234abcd12ab34cd56ef1234567890ab');
+    expect(event(record).destinationKey).toBe('mrk-1234abcd12ab34cd56ef1234567890ab');
+    record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: KEY.replace('1234abcd', '9999abcd') };
+    expect(event(record).destinationKey).toBe(KEY.replace('1234abcd', '9999abcd'));
     record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: 'alias/archive' };
-    expect(event(record).destinationKeyId).toBeNull();
+    expect(event(record).destinationKey).toBeNull();
     record['requestParameters'] = { sourceKeyId: KEY, destinationKeyId: 'arn:aws:kms:us-west-2:111122223333:alias/archive' };
-    expect(event(record).destinationKeyId).toBeNull();
+    expect(event(record).destinationKey).toBeNull();
     // Only ReEncrypt has a destination.
     record['eventName'] = 'Decrypt';
     record['requestParameters'] = { destinationKeyId: KEY };
-    expect(event(record).destinationKeyId).toBeNull();
+    expect(event(record).destinationKey).toBeNull();
   });
 
   it('keeps the encryption-context value the service came from as the resource, and none when invokedBy named it', () => {
