@@ -214,7 +214,7 @@ function unionOf(columns: readonly string[], parts: readonly Part[]): string {
 const COLUMNS = [
   'a', 'b', 'c', 'account', 'd', 'e', 'request', 'response',
   'rows', 'calls', 'uses', 'errors', 'failed_uses', 'ciphertexts',
-  'first', 'last', 'first_use', 'last_use', 'last_ciphertext', 'key_account', 'key_region',
+  'first', 'last', 'first_use', 'last_use', 'last_ciphertext', 'last_error', 'key_account', 'key_region',
 ];
 
 /** The columns of the key's rows (`k`): what the history and the window groupings read. */
@@ -295,8 +295,14 @@ const MEASURES = {
 
 /** Parts over the key's rows in the window. */
 const WINDOW_PARTS: Part[] = [
-  { facet: 'total', select: MEASURES, from: 'FROM w' },
-  { facet: 'operation', select: { ...MEASURES, a: 'event_name' }, from: 'FROM w GROUP BY event_name' },
+  {
+    // One grouping for the totals, operations, errors by code and ciphertext producers, added up in
+    // `shapeWindowUsage` (each of its own costs a hash aggregate): a = event name, b = error code,
+    // c = whether the calls may have left a ciphertext.
+    facet: 'cell',
+    select: { ...MEASURES, a: 'event_name', b: 'error_code', c: 'makes_ciphertext::VARCHAR', last_error: ISO("max(event_time) FILTER (WHERE outcome = 'error')") },
+    from: 'FROM w GROUP BY event_name, error_code, makes_ciphertext',
+  },
   {
     // A role name is unique only within its account: the account is part of the principal.
     facet: 'principal',
@@ -320,8 +326,6 @@ const WINDOW_PARTS: Part[] = [
     topPerGroup: 3,
   },
   { facet: 'day', select: { ...MEASURES, a: "strftime(event_date, '%Y-%m-%d')" }, from: 'FROM w GROUP BY event_date' },
-  { facet: 'error', select: { ...MEASURES, a: 'error_code' }, from: "FROM w WHERE outcome = 'error' GROUP BY error_code" },
-  { facet: 'ciphertext', select: { ...MEASURES, a: 'event_name' }, from: 'FROM w WHERE makes_ciphertext GROUP BY event_name' },
   {
     // Calls through one of the key's aliases that logged no key at all (older records without
     // resources[]); key_id IS NULL skips every row group without such rows.
@@ -405,21 +409,41 @@ function shapeHistory(rows: Row[]): KeyHistory {
 function shapeWindowUsage(rows: Row[]): WindowUsage {
   const of = (name: string) => rows.filter((r) => r['facet'] === name);
   const byCalls = <T extends { calls: number }>(key: (t: T) => string) => (x: T, y: T) => y.calls - x.calls || key(x).localeCompare(key(y));
-  const total = of('total')[0];
   const resources = of('resource');
+  const cells = of('cell').map((r) => ({
+    operation: String(r['a']),
+    errorCode: str(r['b']),
+    makesCiphertext: r['c'] === 'true',
+    calls: num(r['calls']),
+    uses: num(r['uses']),
+    errors: num(r['errors']),
+    failedUses: num(r['failed_uses']),
+    first: str(r['first']),
+    last: str(r['last']),
+    firstUse: str(r['first_use']),
+    lastUse: str(r['last_use']),
+    lastError: str(r['last_error']),
+  }));
+  const sum = (pick: (c: (typeof cells)[number]) => number, of = cells) => of.reduce((n, c) => n + pick(c), 0);
+  const sumBy = (key: (c: (typeof cells)[number]) => string | null, of = cells) => {
+    const groups = new Map<string | null, (typeof cells)[number][]>();
+    for (const c of of) groups.set(key(c), [...(groups.get(key(c)) ?? []), c]);
+    return [...groups];
+  };
+  const ciphertextCells = cells.filter((c) => c.makesCiphertext);
   return {
     totals: {
-      calls: num(total?.['calls']),
-      uses: num(total?.['uses']),
-      failedUses: num(total?.['failed_uses']),
-      errors: num(total?.['errors']),
-      firstCall: str(total?.['first']),
-      lastCall: str(total?.['last']),
-      firstUse: str(total?.['first_use']),
-      lastUse: str(total?.['last_use']),
+      calls: sum((c) => c.calls),
+      uses: sum((c) => c.uses),
+      failedUses: sum((c) => c.failedUses),
+      errors: sum((c) => c.errors),
+      firstCall: earliest(cells.map((c) => c.first)),
+      lastCall: latestOf(cells.map((c) => c.last)),
+      firstUse: earliest(cells.map((c) => c.firstUse)),
+      lastUse: latestOf(cells.map((c) => c.lastUse)),
     },
-    operations: of('operation')
-      .map((r) => ({ operation: String(r['a']), calls: num(r['calls']), uses: num(r['uses']), errors: num(r['errors']) }))
+    operations: sumBy((c) => c.operation)
+      .map(([operation, group]) => ({ operation: String(operation), calls: sum((c) => c.calls, group), uses: sum((c) => c.uses, group), errors: sum((c) => c.errors, group) }))
       .sort(byCalls((o) => o.operation)),
     principals: of('principal')
       .map((r): PrincipalUsage => {
@@ -468,13 +492,13 @@ function shapeWindowUsage(rows: Row[]): WindowUsage {
     daily: of('day')
       .map((r) => ({ day: String(r['a']), calls: num(r['calls']), uses: num(r['uses']), errors: num(r['errors']) }))
       .sort((x, y) => x.day.localeCompare(y.day)),
-    errors: of('error')
-      .map((r) => ({ errorCode: str(r['a']), calls: num(r['calls']), lastSeen: String(r['last']) }))
+    errors: sumBy((c) => c.errorCode, cells.filter((c) => c.errors > 0))
+      .map(([errorCode, group]) => ({ errorCode, calls: sum((c) => c.errors, group), lastSeen: String(latestOf(group.map((c) => c.lastError))) }))
       .sort(byCalls((e) => e.errorCode ?? '')),
     ciphertexts: {
-      inWindow: of('ciphertext').reduce((n, r) => n + num(r['calls']), 0),
-      byOperation: of('ciphertext')
-        .map((r) => ({ operation: String(r['a']), calls: num(r['calls']) }))
+      inWindow: sum((c) => c.calls, ciphertextCells),
+      byOperation: sumBy((c) => c.operation, ciphertextCells)
+        .map(([operation, group]) => ({ operation: String(operation), calls: sum((c) => c.calls, group) }))
         .sort(byCalls((o) => o.operation)),
     },
     aliasOnlyCalls: num(of('alias-only')[0]?.['calls']),
@@ -594,6 +618,15 @@ function lifecycleOf(rows: readonly Row[]): KeyLifecycle {
     }
   }
   return { entries, lastKnownState: state, pendingDeletion, deletedAt };
+}
+
+/** ISO-8601 UTC times compare as text. */
+function earliest(times: readonly (string | null)[]): string | null {
+  return times.reduce<string | null>((a, t) => (t !== null && (a === null || t < a) ? t : a), null);
+}
+
+function latestOf(times: readonly (string | null)[]): string | null {
+  return times.reduce<string | null>((a, t) => (t !== null && (a === null || t > a) ? t : a), null);
 }
 
 function num(value: unknown): number {
