@@ -174,7 +174,7 @@ function keyRowsCtes(filter: KeyRowFilter): string {
       FROM kms_events WHERE ${filter.destination}`;
   // Only rows with a sharedEventID can repeat: only they meet the anti-join (split, not OR-ed, so
   // the other rows never probe it).
-  const direct = (where: string) => `SELECT ${KEY_ROW}, event_id, ${flags(`(list_contains(${CIPHERTEXT}, event_name) OR coalesce(${filter.destinationIsKey}, false))`)}
+  const direct = (where: string) => `SELECT ${KEY_ROW}, CASE WHEN list_contains(${LIFECYCLE}, event_name) THEN event_id END AS event_id, ${flags(`(list_contains(${CIPHERTEXT}, event_name) OR coalesce(${filter.destinationIsKey}, false))`)}
       FROM kms_events WHERE ${filter.direct} AND ${where}`;
   return `dest AS MATERIALIZED (${destinationRows}),
     -- A row without a sharedEventID is its own partition: never a repeat.
@@ -217,9 +217,14 @@ const COLUMNS = [
   'first', 'last', 'first_use', 'last_use', 'last_ciphertext', 'last_error', 'key_account', 'key_region',
 ];
 
-/** The columns of the key's rows (`k`): what the history and the window groupings read. */
-const KEY_ROW = `event_time, event_date, event_kind, event_name, outcome, error_code, alias_name, key_account_id, key_region,
-  coalesce(session_issuer_arn, principal_arn, invoked_by) AS who,
+/** The key's own rows (its `direct` condition: constant text, bound parameters). */
+const DIRECT = keyRowFilter({ keyId: '', keyArn: null }).direct;
+
+/**
+ * The columns of the key's rows (`k`): what the history and the window groupings read, no more
+ * (a popular key has a million rows to carry). event_id is kept for lifecycle rows only.
+ */
+const KEY_ROW = `event_time, event_date, event_kind, event_name, outcome, error_code, alias_name,
   coalesce(session_issuer_arn, principal_arn) AS who_arn,
   CASE WHEN coalesce(session_issuer_arn, principal_arn) IS NULL THEN coalesce(principal_name, invoked_by) END AS who_name,
   CASE WHEN principal_type = 'AssumedRole' THEN principal_arn END AS session_arn,
@@ -232,8 +237,7 @@ const KEY_ROW = `event_time, event_date, event_kind, event_name, outcome, error_
  * not this key's, and it is neither a lifecycle change nor an alias change: NULL.
  */
 const DESTINATION_ROW = `event_time, event_date, event_kind, event_name, outcome, error_code,
-  NULL::VARCHAR AS alias_name, NULL::VARCHAR AS key_account_id, NULL::VARCHAR AS key_region,
-  coalesce(session_issuer_arn, principal_arn, invoked_by) AS who,
+  NULL::VARCHAR AS alias_name,
   coalesce(session_issuer_arn, principal_arn) AS who_arn,
   CASE WHEN coalesce(session_issuer_arn, principal_arn) IS NULL THEN coalesce(principal_name, invoked_by) END AS who_name,
   CASE WHEN principal_type = 'AssumedRole' THEN principal_arn END AS session_arn,
@@ -255,8 +259,9 @@ const HISTORY_PARTS: Part[] = [
       last: ISO(`max(event_time) FILTER (WHERE ${CALL})`),
       last_use: ISO('max(event_time) FILTER (WHERE is_use)'),
       last_ciphertext: ISO('max(event_time) FILTER (WHERE makes_ciphertext)'),
-      key_account: 'any_value(key_account_id)',
-      key_region: 'any_value(key_region)',
+      // The same on every row of the key: read from two columns, not carried through k.
+      key_account: `(SELECT any_value(key_account_id) FROM kms_events WHERE ${DIRECT})`,
+      key_region: `(SELECT any_value(key_region) FROM kms_events WHERE ${DIRECT})`,
     },
     from: 'FROM k',
   },
@@ -266,7 +271,7 @@ const HISTORY_PARTS: Part[] = [
     select: {
       a: 'event_name',
       b: 'event_id',
-      c: 'who',
+      c: 'coalesce(who_arn, invoked_by)',
       request: 'request_parameters::VARCHAR',
       response: 'response_elements::VARCHAR',
       first: ISO('event_time'),
