@@ -22,6 +22,7 @@ import { pastUsage } from '../../src/analysis/past-usage.js';
 import { DEFAULT_CONFIG } from '../../src/config/schema.js';
 import { buildComplianceReport } from '../../src/reports/index.js';
 import { KeytrailDb } from '../../src/store/database.js';
+import { openLakeDb } from '../../src/store/lake-view.js';
 import { intOption, parseBenchArgs, stringOption } from '../lib/args.js';
 import { machineInfo } from '../lib/machine.js';
 import { median, thousands } from '../lib/stats.js';
@@ -79,16 +80,9 @@ function querySql(file: string): string {
   return readFileSync(join(QUERIES_DIR, file), 'utf8').trim().replace(/;\s*$/, '');
 }
 
-async function openLake(lakeDir: string): Promise<KeytrailDb> {
-  const db = await KeytrailDb.open({ path: ':memory:', ...DB_OPTIONS });
-  // The migrations create empty kms_events, rejected_records, findings and alert_ledger; kms_events
-  // is replaced by a view over the lake (the others stay empty, as in a lake-only deployment).
-  await db.exec('DROP TABLE kms_events');
-  const glob = join(lakeDir, 'kms_events/*/*/*.parquet').replace(/'/g, "''");
-  await db.exec(
-    `CREATE VIEW kms_events AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'account_id': VARCHAR, 'event_date': DATE})`,
-  );
-  return db;
+/** The lake as keytrail reads it (`openLakeDb`: a view over the Parquet files, metadata cache on). */
+function openLake(lakeDir: string): Promise<KeytrailDb> {
+  return openLakeDb(lakeDir, DB_OPTIONS);
 }
 
 const ADMIN_OPS = `('CreateGrant', 'PutKeyPolicy', 'EnableKeyRotation', 'CreateAlias', 'DisableKey', 'ScheduleKeyDeletion', 'TagResource')`;
