@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -8,7 +7,7 @@ import { renderPastUsageMarkdown } from '../analysis/past-usage-markdown.js';
 import { parseDay } from '../analysis/evidence.js';
 import { loadConfig } from '../config/loader.js';
 import { InputError, UsageError } from '../errors.js';
-import { DEFAULT_DB, openDb } from './context.js';
+import { DEFAULT_DB, openReadDb } from './context.js';
 import { printLine, printNotice } from './output.js';
 import { EXIT, parseFormat, type CommandResult } from './result.js';
 
@@ -18,6 +17,7 @@ export interface PastUsageCommandOptions {
   format: string;
   out?: string;
   db?: string;
+  lake?: string;
   config?: string;
 }
 
@@ -37,6 +37,7 @@ export function registerPastUsageCommand(program: Command, run: Runner): Command
     .option('--out <file>', 'write the report to this file instead of printing it')
     .option('--config <file>', 'configuration file (default: KEYTRAIL_CONFIG, else ./keytrail.config.json|yaml|yml)')
     .option('--db <file>', 'DuckDB database file', DEFAULT_DB)
+    .option('--lake <dir>', 'read a Parquet lake (keytrail export, or the S3 lake synced locally) instead of --db')
     .action((key: string, options: PastUsageCommandOptions) => run(() => pastUsageCommand(key, options)));
 }
 
@@ -45,11 +46,7 @@ export async function pastUsageCommand(key: string, options: PastUsageCommandOpt
   const days = options.days === undefined ? DEFAULT_PAST_USAGE_DAYS : parseDays(options.days);
   if (options.until !== undefined) parseUntil(options.until);
   const config = await loadConfig(options.config === undefined ? {} : { path: options.config });
-  const path = options.db ?? DEFAULT_DB;
-  // Opening a missing file would create an empty database and report "unknown key".
-  if (path !== ':memory:' && !existsSync(path)) throw new InputError(`${path}: no such database (run keytrail ingest first, or give --db)`);
-
-  const db = await openDb(path, { readOnly: true });
+  const db = await openReadDb(options);
   let report: PastUsageReport;
   try {
     report = await pastUsage(db, key, { days, ...(options.until !== undefined && { until: options.until }), config });

@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.js';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { buildReport, renderReport, REPORT_FORMATS, REPORT_NAMES, type Report, type ReportFormat } from '../reports/index.js';
-import { DEFAULT_DB, openDb } from './context.js';
+import { DEFAULT_DB, openReadDb } from './context.js';
 import { printLine, printNotice } from './output.js';
 import { EXIT, parseFormat, type CommandResult } from './result.js';
 
@@ -16,6 +15,7 @@ export interface ReportCommandOptions {
   until?: string;
   table?: string;
   db?: string;
+  lake?: string;
   config?: string;
 }
 
@@ -35,6 +35,7 @@ export function registerReportCommand(program: Command, run: Runner): Command {
     .option('--table <id>', 'csv: write only this table (default: every table, each as a "# <id>" section)')
     .option('--config <file>', 'configuration file (default: KEYTRAIL_CONFIG, else ./keytrail.config.json|yaml|yml)')
     .option('--db <file>', 'DuckDB database file', DEFAULT_DB)
+    .option('--lake <dir>', 'read a Parquet lake instead of --db (it has no findings: those are in the database)')
     .action((name: string, key: string | undefined, options: ReportCommandOptions) => run(() => reportCommand(name, key, options)));
 }
 
@@ -47,11 +48,7 @@ export async function reportCommand(name: string, key: string | undefined, optio
   const format = options.format !== undefined ? parseFormat(options.format, REPORT_FORMATS, '--format') : (EXTENSIONS[extname(options.out ?? '').toLowerCase()] ?? 'md');
   if (options.table !== undefined && format !== 'csv') throw new UsageError('--table applies to --format csv only');
   const config = await loadConfig(options.config === undefined ? {} : { path: options.config });
-  const path = options.db ?? DEFAULT_DB;
-  // Opening a missing file would create an empty database and report nothing.
-  if (path !== ':memory:' && !existsSync(path)) throw new InputError(`${path}: no such database (run keytrail ingest first, or give --db)`);
-
-  const db = await openDb(path, { readOnly: true });
+  const db = await openReadDb(options);
   let report: Report;
   try {
     report = await buildReport(db, reportName, {

@@ -6,6 +6,7 @@ import type { PastUsageReport } from '../../../src/analysis/past-usage.js';
 import { pastUsageCommand } from '../../../src/cli/past-usage.js';
 import { UsageError } from '../../../src/errors.js';
 import { KeytrailDb } from '../../../src/store/database.js';
+import { exportLake } from '../../../src/store/lake.js';
 import { ALIAS, K1, SEED_CONFIG, seedPastUsage } from '../../fixtures/analysis/past-usage-seed.js';
 import { runCli } from '../../support/cli.js';
 
@@ -40,6 +41,27 @@ describe('CLI: keytrail past-usage', () => {
       '**in use: 16 operations by 3 principals in the last 10 days, 1 external account (vendor Acme) — stored events cover 9 of those days**',
     ]);
     expect(result.stdout).toContain('| Resolved from | alias/app-key, which named this key at 2024-03-07T09:00:00Z (a call through the alias) |');
+  });
+
+  it('answers from a Parquet lake (--lake) exactly as from the database', async () => {
+    const lake = join(dir, 'lake');
+    const db = await KeytrailDb.open({ path: dbPath, threads: 1, readOnly: true });
+    try {
+      await exportLake(db, lake);
+    } finally {
+      db.close();
+    }
+    const fromDb = runCli(['past-usage', ALIAS, '--days', '10', '--format', 'json', '--db', dbPath, '--config', configPath]);
+    const fromLake = runCli(['past-usage', ALIAS, '--days', '10', '--format', 'json', '--lake', lake, '--config', configPath]);
+    expect(fromLake.stderr).toBe('');
+    expect(fromLake.status).toBe(0);
+    const report = JSON.parse(fromLake.stdout) as PastUsageReport;
+    expect(report.totals.calls).toBeGreaterThan(0);
+    expect(report).toEqual(JSON.parse(fromDb.stdout));
+
+    const missing = runCli(['past-usage', ALIAS, '--lake', join(dir, 'no-lake'), '--config', configPath]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no-lake: not a keytrail lake \(no kms_events\/ directory in it\)/);
   });
 
   it('exits 2 with one line for an unknown key', () => {
