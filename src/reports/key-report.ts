@@ -55,9 +55,13 @@ export async function buildKeyReport(db: KeytrailDb, keyRef: string, options: Ke
 async function keyTimeline(db: KeytrailDb, key: { keyArn: string | null; keyId: string }, period: { from: string; to: string }, limit: number): Promise<KeyTimeline> {
   const filter = keyRowFilter(key);
   const rows = await db.all(
+    // Two scans, not an OR: each condition prunes row groups on its own column (see compactEvents).
     `WITH events AS (
-       SELECT * FROM kms_events
-       WHERE ((${filter.direct}) OR (${filter.destination})) AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP
+       SELECT * FROM (
+         SELECT * FROM kms_events WHERE ${filter.direct} AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP
+         UNION ALL
+         SELECT * FROM kms_events WHERE ${filter.destination} AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP
+       )
        QUALIFY row_number() OVER (PARTITION BY coalesce(shared_event_id, event_id) ORDER BY event_id) = 1
      )
      SELECT strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS time, event_name, event_kind, outcome, error_code, principal_arn,
