@@ -1,6 +1,6 @@
 -- purpose: Who changed key policies, grants, state, deletion, rotation, aliases, key material, descriptions and tags; failed attempts included.
 -- params: key (key ARN, key id or alias/name; empty for every key), since (UTC timestamp such as 2024-03-01 00:00:00, inclusive), until (UTC timestamp, exclusive)
--- columns: event_time, event_name, outcome, error_code, key_arn, key_id, alias_name, principal_arn, principal_account_id, principal_type, source_ip, event_id
+-- columns: event_time, event_name, outcome, error_code, key_arn, key_id, alias_name, principal_arn, principal_account_id, principal_type, session_issuer_arn, invoked_by, source_ip, event_id
 -- athena: runs as is in Trino
 -- athena: bind each $name as a positional ? (once per occurrence); pass timestamps as 'YYYY-MM-DD HH:MM:SS', since Trino's CAST rejects the ISO T/Z form
 
@@ -54,6 +54,8 @@ SELECT
   principal_arn,
   principal_account_id,
   principal_type,
+  session_issuer_arn,
+  invoked_by,
   source_ip,
   event_id
 FROM admin

@@ -2,14 +2,14 @@ import type { KeytrailConfig } from '../config/schema.js';
 import type { KeytrailDb } from '../store/database.js';
 import {
   administration,
-  crossAccountRows,
+  callerUsage,
+  crossAccountSummary,
   findingsEvidence,
   keyInventory,
   loggingChanges,
   pendingDeletions,
   periodTotals,
   rotationEvidence,
-  summarizeCrossAccount,
   usageEvidence,
 } from './evidence.js';
 import { loadKeyLabels } from './labels.js';
@@ -31,14 +31,15 @@ export async function buildComplianceReport(db: KeytrailDb, options: ReportOptio
   const period = await resolvePeriod(db, options, now);
   const labels = await loadKeyLabels(db, options.config);
   const inventory = await keyInventory(db, period, labels);
-  const crossAccount = summarizeCrossAccount(await crossAccountRows(db, period, labels, options.config, now));
+  const crossAccount = await crossAccountSummary(db, period, labels, options.config, now);
+  const callers = await callerUsage(db, period);
   const report: Omit<ComplianceReport, 'controls'> = {
     reportVersion: 1,
     kind: 'compliance',
     generatedAt: now.toISOString(),
     period,
     loggingChanges: await loggingChanges(db, period),
-    totals: await periodTotals(db, period),
+    totals: await periodTotals(db, period, callers.callers),
     keys: inventory.keys,
     transitions: inventory.transitions,
     rotation: await rotationEvidence(
@@ -50,7 +51,7 @@ export async function buildComplianceReport(db: KeytrailDb, options: ReportOptio
     administration: await administration(db, period, labels),
     crossAccount,
     findings: await findingsEvidence(db, period, labels),
-    usage: await usageEvidence(db, period, labels),
+    usage: await usageEvidence(db, period, labels, callers),
   };
   return { ...report, controls: controlMappings(report) };
 }

@@ -8,6 +8,7 @@ import { matchSuppression } from '../findings/suppress.js';
 import type { KeytrailDb, Row } from '../store/database.js';
 import { CALLER_SQL, classifyCaller, type KeyLabels } from './labels.js';
 import { sqlBounds, type ReportPeriod } from './period.js';
+import { packedRows } from './packed-rows.js';
 import { runReportQuery } from './repo-queries.js';
 import type {
   AdministrationEvidence,
@@ -36,18 +37,47 @@ import type {
 
 const ISO = (expr: string) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
-const KEYED = `arns AS (
+/**
+ * The CTE `keyed`: the rows that name a key (key_id set), with `k_arn` their key's ARN: the row's own,
+ * else (a row naming its key by bare id) the key id's ARN when the store knows exactly one.
+ *
+ * Asks first whether any row names its key by bare id only (row-group statistics answer that without
+ * reading most of the table). Usually none does, and `k_arn` is `key_arn` with no join; else only those
+ * rows are joined to the ARNs of their key ids. Never materialized: that would copy every column.
+ */
+async function keyedCte(db: KeytrailDb): Promise<string> {
+  const [bare] = await db.all(
+    'SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM kms_events WHERE key_arn IS NULL AND key_id IS NOT NULL LIMIT 1)',
+  );
+  if (num(bare?.['n']) === 0) return 'keyed AS NOT MATERIALIZED (SELECT *, key_arn AS k_arn FROM kms_events WHERE key_id IS NOT NULL)';
+  return `arns AS (
     SELECT key_id, min(key_arn) AS key_arn FROM kms_events
-    WHERE key_id IS NOT NULL AND key_arn IS NOT NULL GROUP BY key_id HAVING count(DISTINCT key_arn) = 1
+    WHERE key_arn IS NOT NULL AND key_id IN (SELECT key_id FROM kms_events WHERE key_arn IS NULL AND key_id IS NOT NULL)
+    GROUP BY key_id HAVING count(DISTINCT key_arn) = 1
   ),
-  keyed AS (
-    SELECT e.*, coalesce(e.key_arn, a.key_arn) AS k_arn FROM kms_events e LEFT JOIN arns a ON a.key_id = e.key_id
-    WHERE e.key_id IS NOT NULL
+  keyed AS NOT MATERIALIZED (
+    SELECT *, key_arn AS k_arn FROM kms_events WHERE key_id IS NOT NULL AND key_arn IS NOT NULL
+    UNION ALL
+    SELECT e.*, a.key_arn AS k_arn FROM kms_events e LEFT JOIN arns a ON a.key_id = e.key_id
+    WHERE e.key_id IS NOT NULL AND e.key_arn IS NULL
   )`;
+}
 
 const IN_PERIOD = `event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP`;
 /** One call logged in two accounts (cross-account: same sharedEventID) counts once. */
 const CALL_ID = 'coalesce(shared_event_id, event_id)';
+
+/**
+ * `count(DISTINCT coalesce(shared_event_id, event_id)) FILTER (WHERE where)`: the calls among the rows,
+ * as an INTEGER. Computed as the rows without a sharedEventID plus the distinct sharedEventIDs, which is
+ * the same number (event_id is unique in kms_events: EventStore keeps the first copy of each; and a
+ * sharedEventID is never another record's eventID, both being random UUIDs) without putting every row's
+ * id through a hash set: only the few rows of cross-account calls go there.
+ */
+function callCount(where = 'true'): string {
+  return `(count(*) FILTER (WHERE shared_event_id IS NULL AND (${where}))
+    + count(DISTINCT shared_event_id) FILTER (WHERE shared_event_id IS NOT NULL AND (${where})))::INTEGER`;
+}
 
 /** Event name → state change. Only successful events count. */
 const TRANSITIONS: Readonly<Record<string, TransitionKind>> = {
@@ -88,6 +118,11 @@ const REPEATED_FACTS: ReadonlySet<TransitionKind> = new Set(['deleted', 'key-mat
 const TRANSITION_NAMES = Object.keys(TRANSITIONS);
 const TRANSITION_PARAMS = Object.fromEntries(TRANSITION_NAMES.map((n, i) => [`t${i}`, n]));
 const TRANSITION_LIST = TRANSITION_NAMES.map((_, i) => `$t${i}`).join(', ');
+
+/** The changes whose detail (transitionDetail) or whose key's origin is read from the logged request or response. */
+const DETAILED_KINDS: ReadonlySet<TransitionKind> = new Set(['created', 'deletion-scheduled', 'key-material-imported', 'replicated', 'primary-region-updated']);
+const DETAILED_TRANSITION_NAMES = TRANSITION_NAMES.filter((n) => DETAILED_KINDS.has(TRANSITIONS[n] as TransitionKind));
+const DETAILED_TRANSITION_PARAMS = Object.fromEntries(DETAILED_TRANSITION_NAMES.map((n, i) => [`d${i}`, n]));
 
 function periodParams(period: ReportPeriod): { from: string; to: string } {
   return { from: period.from, to: period.to };
@@ -137,17 +172,31 @@ export async function loggingChanges(db: KeytrailDb, period: ReportPeriod): Prom
 
 // --- totals ---------------------------------------------------------------------------------
 
-export async function periodTotals(db: KeytrailDb, period: ReportPeriod): Promise<{ events: number; calls: number; keys: number; principals: number; rejectedRecords: number }> {
+/**
+ * Events, calls, keys and callers in the period, and rejected records (all time). `principals`: the
+ * callers when already counted (`callerUsage`), else counted here.
+ */
+export async function periodTotals(
+  db: KeytrailDb,
+  period: ReportPeriod,
+  principals?: number,
+): Promise<{ events: number; calls: number; keys: number; principals: number; rejectedRecords: number }> {
   const [row] = await db.all(
     `SELECT count(*)::INTEGER AS events,
-            count(DISTINCT ${CALL_ID}) FILTER (WHERE event_kind <> 'lifecycle')::INTEGER AS calls,
+            ${callCount("event_kind <> 'lifecycle'")} AS calls,
             count(DISTINCT key_id)::INTEGER AS keys,
-            count(DISTINCT ${CALLER_SQL}) FILTER (WHERE event_kind <> 'lifecycle')::INTEGER AS principals,
+            ${principals === undefined ? `count(DISTINCT ${CALLER_SQL}) FILTER (WHERE event_kind <> 'lifecycle')::INTEGER` : 'NULL'} AS principals,
             (SELECT count(*)::INTEGER FROM rejected_records) AS rejected
      FROM kms_events WHERE ${IN_PERIOD}`,
     periodParams(period),
   );
-  return { events: num(row?.['events']), calls: num(row?.['calls']), keys: num(row?.['keys']), principals: num(row?.['principals']), rejectedRecords: num(row?.['rejected']) };
+  return {
+    events: num(row?.['events']),
+    calls: num(row?.['calls']),
+    keys: num(row?.['keys']),
+    principals: principals ?? num(row?.['principals']),
+    rejectedRecords: num(row?.['rejected']),
+  };
 }
 
 // --- inventory and transitions --------------------------------------------------------------
@@ -162,16 +211,28 @@ const keyKey = (keyArn: string | null, keyId: string) => `${keyId}|${keyArn ?? '
 
 /** Every successful state change stored before the end of the period, per key (for the state at the end). */
 async function keyHistory(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels): Promise<KeyHistory> {
-  const rows = await db.all(
-    `WITH ${KEYED}
-     SELECT key_id, k_arn, ${ISO('event_time')} AS time, event_name, event_id, principal_arn, principal_account_id, invoked_by,
-            request_parameters, response_elements
+  const rows = await packedRows(
+    db,
+    `WITH ${await keyedCte(db)}
+     SELECT key_id, k_arn, event_time, ${ISO('event_time')} AS time, event_name, event_id, principal_arn, principal_account_id, invoked_by
      FROM keyed
      WHERE outcome = 'success' AND event_name IN (${TRANSITION_LIST}) AND event_time < $to::TIMESTAMP
-     QUALIFY row_number() OVER (PARTITION BY ${CALL_ID} ORDER BY event_id) = 1
-     ORDER BY event_time, event_id`,
+     QUALIFY row_number() OVER (PARTITION BY ${CALL_ID} ORDER BY event_id) = 1`,
     { to: period.to, ...TRANSITION_PARAMS },
+    { text: ['key_id', 'k_arn', 'time', 'event_name', 'event_id', 'principal_arn', 'principal_account_id', 'invoked_by'], orderBy: 'event_time, event_id' },
   );
+  // The logged request and response, of the changes whose detail is read from them only: reading
+  // them with the query above would read those columns of every row of the table.
+  const logged = new Map<string, Row>();
+  for (const r of await db.all(
+    DETAILED_TRANSITION_NAMES.map(
+      (_, i) => `SELECT event_id, request_parameters, response_elements FROM kms_events
+         WHERE event_name = $d${i} AND outcome = 'success' AND event_time < $to::TIMESTAMP`,
+    ).join('\n UNION ALL '),
+    { to: period.to, ...DETAILED_TRANSITION_PARAMS },
+  )) {
+    logged.set(String(r['event_id']), r);
+  }
   const transitions: KeyTransition[] = [];
   const state = new Map<string, KeyState>();
   const imported = new Set<string>();
@@ -183,8 +244,9 @@ async function keyHistory(db: KeytrailDb, period: ReportPeriod, labels: KeyLabel
     const kind = TRANSITIONS[event];
     if (kind === undefined) continue;
     const k = keyKey(keyArn, keyId);
-    const request = jsonObject(str(r['request_parameters']));
-    const response = jsonObject(str(r['response_elements']));
+    const texts = logged.get(String(r['event_id']));
+    const request = jsonObject(str(texts?.['request_parameters']));
+    const response = jsonObject(str(texts?.['response_elements']));
     const previous = last.get(k);
     // One deletion (expiry) arrives as a service event plus one or more EventBridge events: one change.
     if (previous && previous.kind === kind && REPEATED_FACTS.has(kind)) {
@@ -192,14 +254,16 @@ async function keyHistory(db: KeytrailDb, period: ReportPeriod, labels: KeyLabel
       continue;
     }
     const transition: KeyTransition = {
-      ...keyRef(labels, keyArn, keyId),
+      keyArn,
+      keyId,
+      alias: labels.alias(keyArn, keyId),
       time: String(r['time']),
       kind,
       event,
       by: str(r['principal_arn']) ?? str(r['invoked_by']),
       byAccountId: str(r['principal_account_id']),
       repeats: 0,
-      detail: transitionDetail(kind, r, request, response),
+      detail: transitionDetail(kind, texts ?? {}, request, response),
       eventId: String(r['event_id']),
     };
     transitions.push(transition);
@@ -220,6 +284,7 @@ function readableTime(value: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(value) ? `${value.slice(0, 10)} ${value.slice(11, 19)}Z` : value;
 }
 
+/** What the records say about a change: only the DETAILED_KINDS have any. */
 function transitionDetail(kind: TransitionKind, row: Row, request: ReturnType<typeof jsonObject>, response: ReturnType<typeof jsonObject>): string | null {
   switch (kind) {
     case 'deletion-scheduled': {
@@ -255,16 +320,18 @@ export async function keyInventory(
 ): Promise<{ keys: KeyInventoryEntry[]; transitions: KeyTransition[] }> {
   const history = await keyHistory(db, period, labels);
   const rows = await db.all(
-    `WITH ${KEYED}
+    `WITH ${await keyedCte(db)}
      SELECT key_id, k_arn, max(key_account_id) AS account_id, max(key_region) AS region,
             ${ISO('min(event_time)')} AS first_seen, ${ISO('max(event_time)')} AS last_seen,
-            count(DISTINCT ${CALL_ID}) FILTER (WHERE event_kind <> 'lifecycle')::INTEGER AS calls,
-            count(DISTINCT ${CALL_ID}) FILTER (WHERE event_kind <> 'lifecycle' AND outcome = 'error')::INTEGER AS errors
+            ${callCount("event_kind <> 'lifecycle'")} AS calls,
+            ${callCount("event_kind <> 'lifecycle' AND outcome = 'error'")} AS errors
      FROM keyed WHERE ${IN_PERIOD}
      GROUP BY key_id, k_arn`,
     periodParams(period),
   );
   const inPeriod = history.transitions.filter((t) => t.time >= period.from && t.time < period.to);
+  const changesPerKey = new Map<string, number>();
+  for (const t of inPeriod) changesPerKey.set(keyKey(t.keyArn, t.keyId), (changesPerKey.get(keyKey(t.keyArn, t.keyId)) ?? 0) + 1);
   const keys = rows.map((r): KeyInventoryEntry => {
     const keyArn = str(r['k_arn']);
     const keyId = String(r['key_id']);
@@ -284,7 +351,7 @@ export async function keyInventory(
       errors: num(r['errors']),
       stateAtEnd: history.state.get(k) ?? null,
       importedMaterial: history.imported.has(k),
-      transitionsInPeriod: inPeriod.filter((t) => keyKey(t.keyArn, t.keyId) === k).length,
+      transitionsInPeriod: changesPerKey.get(k) ?? 0,
     };
   });
   // Keys with an alias first, by alias; then the rest by key id (code-point order: stable across locales).
@@ -356,29 +423,32 @@ export async function rotationEvidence(
 export async function pendingDeletions(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels, keyFilter?: { keyId: string; keyArn: string | null }): Promise<PendingDeletionEntry[]> {
   const only = keyFilter ? `AND key_id = $keyId AND (k_arn IS NULL OR k_arn = $keyArn::VARCHAR)` : '';
   const rows = await db.all(
-    `WITH ${KEYED},
+    `WITH ${await keyedCte(db)},
      scheduled AS (
-       SELECT * FROM keyed
+       SELECT key_id, k_arn, event_time, event_id, principal_arn, request_parameters, response_elements FROM keyed
        WHERE event_name = 'ScheduleKeyDeletion' AND outcome = 'success' AND event_time < $to::TIMESTAMP ${only}
        QUALIFY row_number() OVER (PARTITION BY key_id, k_arn ORDER BY event_time DESC, event_id DESC) = 1
+     ),
+     -- Everything stored on those key ids after the scheduling, read once: the calls on the key, and
+     -- a cancellation or deletion (which may name the key by bare id) that ends it.
+     after AS (
+       SELECT s.key_id, s.k_arn,
+         count(DISTINCT coalesce(u.shared_event_id, u.event_id))
+           FILTER (WHERE u.k_arn IS NOT DISTINCT FROM s.k_arn AND u.event_kind = 'api_call')::INTEGER AS calls_after,
+         count(DISTINCT coalesce(u.shared_event_id, u.event_id))
+           FILTER (WHERE u.k_arn IS NOT DISTINCT FROM s.k_arn AND u.error_code = 'KMSInvalidStateException'
+                     AND u.error_message LIKE '%is pending deletion.')::INTEGER AS failed_pending,
+         max(u.event_time) FILTER (WHERE u.k_arn IS NOT DISTINCT FROM s.k_arn AND u.event_kind = 'api_call') AS last_call_after,
+         bool_or(u.event_name IN ('CancelKeyDeletion', 'DeleteKey', 'KMS CMK Deletion') AND u.outcome = 'success'
+                 AND (u.k_arn IS NULL OR s.k_arn IS NULL OR u.k_arn = s.k_arn)) AS ended
+       FROM scheduled s JOIN keyed u ON u.key_id = s.key_id AND u.event_time > s.event_time AND u.event_time < $to::TIMESTAMP
+       GROUP BY s.key_id, s.k_arn
      )
      SELECT s.key_id, s.k_arn, ${ISO('s.event_time')} AS scheduled_at, s.principal_arn, s.request_parameters, s.response_elements,
-       (SELECT count(DISTINCT coalesce(u.shared_event_id, u.event_id))::INTEGER FROM keyed u
-          WHERE u.key_id = s.key_id AND u.k_arn IS NOT DISTINCT FROM s.k_arn AND u.event_kind = 'api_call'
-            AND u.event_time > s.event_time AND u.event_time < $to::TIMESTAMP) AS calls_after,
-       (SELECT count(DISTINCT coalesce(u.shared_event_id, u.event_id))::INTEGER FROM keyed u
-          WHERE u.key_id = s.key_id AND u.k_arn IS NOT DISTINCT FROM s.k_arn AND u.event_time > s.event_time AND u.event_time < $to::TIMESTAMP
-            AND u.error_code = 'KMSInvalidStateException' AND u.error_message LIKE '%is pending deletion.') AS failed_pending,
-       (SELECT ${ISO('max(u.event_time)')} FROM keyed u
-          WHERE u.key_id = s.key_id AND u.k_arn IS NOT DISTINCT FROM s.k_arn AND u.event_kind = 'api_call'
-            AND u.event_time > s.event_time AND u.event_time < $to::TIMESTAMP) AS last_call_after
-     FROM scheduled s
-     WHERE NOT EXISTS (
-       SELECT 1 FROM keyed c
-       WHERE c.key_id = s.key_id AND (c.k_arn IS NULL OR s.k_arn IS NULL OR c.k_arn = s.k_arn)
-         AND c.event_name IN ('CancelKeyDeletion', 'DeleteKey', 'KMS CMK Deletion') AND c.outcome = 'success'
-         AND c.event_time > s.event_time AND c.event_time < $to::TIMESTAMP
-     )
+       coalesce(a.calls_after, 0) AS calls_after, coalesce(a.failed_pending, 0) AS failed_pending,
+       ${ISO('a.last_call_after')} AS last_call_after
+     FROM scheduled s LEFT JOIN after a ON a.key_id = s.key_id AND a.k_arn IS NOT DISTINCT FROM s.k_arn
+     WHERE NOT coalesce(a.ended, false)
      ORDER BY s.event_time, s.key_id`,
     { to: period.to, ...(keyFilter ? { keyId: keyFilter.keyId, keyArn: keyFilter.keyArn } : {}) },
   );
@@ -412,14 +482,13 @@ export async function pendingDeletions(db: KeytrailDb, period: ReportPeriod, lab
  * and tags, failed attempts included (queries/compliance/key-administration-activity.sql).
  */
 export async function administration(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels, key = ''): Promise<AdministrationEvidence> {
-  const rows = await runReportQuery(
-    db,
-    'administration',
-    { key, ...sqlBounds(period) },
-    (q) =>
-      `SELECT q.*, e.invoked_by, e.session_issuer_arn, e.principal_type AS caller_type FROM (${q}) q
-       JOIN kms_events e ON e.event_id = q.event_id ORDER BY q.event_time, q.event_id`,
-  );
+  const rows = await runReportQuery(db, 'administration', { key, ...sqlBounds(period) }, {
+    packed: {
+      // event_time as DuckDB writes a TIMESTAMP as text, which isoTime reads as it reads the JSON form.
+      text: ['event_time', 'event_name', 'outcome', 'error_code', 'key_arn', 'key_id', 'alias_name', 'principal_arn', 'principal_account_id', 'principal_type', 'session_issuer_arn', 'invoked_by', 'source_ip', 'event_id'],
+      orderBy: 'event_time, event_id',
+    },
+  });
   const actions = rows.map((r): AdministrativeAction => {
     const keyArn = str(r['key_arn']);
     const keyId = str(r['key_id']);
@@ -442,7 +511,7 @@ export async function administration(db: KeytrailDb, period: ReportPeriod, label
   rows.forEach((r, i) => {
     const action = actions[i];
     if (!action) return;
-    const principal = administrator(action.principalArn, str(r['session_issuer_arn']), r['caller_type'] === 'AssumedRole') ?? action.invokedBy ?? '(unknown)';
+    const principal = administrator(action.principalArn, str(r['session_issuer_arn']), r['principal_type'] === 'AssumedRole') ?? action.invokedBy ?? '(unknown)';
     const id = `${principal}|${action.invokedBy ?? ''}`;
     let g = groups.get(id);
     if (!g) {
@@ -476,42 +545,92 @@ function administrator(principalArn: string | null, sessionIssuerArn: string | n
 
 // --- cross-account --------------------------------------------------------------------------
 
+/** Cross-account calls in the period: the caller's account is known and is not the key owner's. */
+const CROSS_ACCOUNT = `is_cross_account AND event_kind <> 'lifecycle' AND ${IN_PERIOD}`;
+
+/**
+ * Cross-account calls per key, caller account, principal (the role for role sessions) and operation.
+ * Nearly every such row has a sharedEventID, so rather than count distinct ids (`callCount`) the
+ * rows are first grouped with their sharedEventID (the copies of one call: one group) and the groups
+ * counted: the same numbers, at a fraction of the cost.
+ */
+const CROSS_ACCOUNT_PER_OPERATION = `SELECT key_id, k_arn, max(key_account_id) AS key_account_id, principal_account_id, principal,
+            max(session_issuer_arn) AS session_issuer_arn, event_name,
+            (coalesce(sum(copies) FILTER (WHERE shared_event_id IS NULL), 0) + count(shared_event_id))::INTEGER AS calls,
+            (coalesce(sum(failed) FILTER (WHERE shared_event_id IS NULL), 0) + count(shared_event_id) FILTER (WHERE failed > 0))::INTEGER AS errors,
+            min(first_seen) AS first_seen, max(last_seen) AS last_seen
+     FROM (
+       SELECT key_id, k_arn, principal_account_id, ${CALLER_SQL} AS principal, event_name, shared_event_id,
+              max(key_account_id) AS key_account_id, max(session_issuer_arn) AS session_issuer_arn,
+              count(*) AS copies, count(*) FILTER (WHERE outcome = 'error') AS failed,
+              min(event_time) AS first_seen, max(event_time) AS last_seen
+       FROM keyed
+       WHERE ${CROSS_ACCOUNT}
+       GROUP BY key_id, k_arn, principal_account_id, ${CALLER_SQL}, event_name, shared_event_id
+     )
+     GROUP BY key_id, k_arn, principal_account_id, principal, event_name`;
+
+/** The text columns of the cross-account rows. */
+const CROSS_ACCOUNT_TEXT = ['key_id', 'k_arn', 'key_account_id', 'principal_account_id', 'principal', 'session_issuer_arn', 'event_name', 'first_seen', 'last_seen'];
+
+/** A caller of a key from another account, with what the configuration says about it. */
+type ClassifiedCaller = KeyRef & Pick<CrossAccountRow, 'keyAccountId' | 'callerAccountId' | 'access' | 'vendor' | 'vendorDeclaredForKey' | 'suppressedBy' | 'principal'>;
+
+// Objects are built field by field here: spreading (`{ ...a, x, ...b }`) costs microseconds per
+// object in V8, which over tens of thousands of rows is a noticeable part of a report.
+function classifyCrossAccount(r: Row, labels: KeyLabels, config: KeytrailConfig, now: Date): ClassifiedCaller {
+  const keyArn = str(r['k_arn']);
+  const keyId = String(r['key_id']);
+  const principal = String(r['principal']);
+  const callerAccountId = String(r['principal_account_id']);
+  const sessionIssuerArn = str(r['session_issuer_arn']);
+  const keyAccountId = str(r['key_account_id']);
+  const { access, vendor, vendorDeclaredForKey } = classifyCaller(config, labels.declared(keyArn, keyId), {
+    principalArn: principal.startsWith('arn:') ? principal : null,
+    sessionIssuerArn,
+    accountId: callerAccountId,
+  });
+  return {
+    keyArn,
+    keyId,
+    alias: labels.alias(keyArn, keyId),
+    keyAccountId,
+    callerAccountId,
+    access,
+    vendor,
+    vendorDeclaredForKey,
+    suppressedBy: access === 'vendor' && vendorDeclaredForKey ? null : crossAccountSuppression(config, now, { keyArn, keyId, principal, sessionIssuerArn, callerAccountId, keyAccountId }),
+    principal,
+  };
+}
+
 /**
  * Cross-account calls in the period (caller account ≠ key owner, both known), one row per key,
  * caller account, principal (the role for role sessions) and operation; denied calls included.
  */
 export async function crossAccountRows(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels, config: KeytrailConfig, now: Date): Promise<CrossAccountRow[]> {
-  const rows = await db.all(
-    `WITH ${KEYED}
-     SELECT key_id, k_arn, max(key_account_id) AS key_account_id, principal_account_id, ${CALLER_SQL} AS principal,
-            max(session_issuer_arn) AS session_issuer_arn, event_name,
-            count(DISTINCT ${CALL_ID})::INTEGER AS calls,
-            count(DISTINCT ${CALL_ID}) FILTER (WHERE outcome = 'error')::INTEGER AS errors,
-            ${ISO('min(event_time)')} AS first_seen, ${ISO('max(event_time)')} AS last_seen
-     FROM keyed
-     WHERE is_cross_account AND event_kind <> 'lifecycle' AND ${IN_PERIOD}
-     GROUP BY key_id, k_arn, principal_account_id, ${CALLER_SQL}, event_name
-     ORDER BY k_arn, key_id, principal_account_id, principal, event_name`,
+  const rows = await packedRows(
+    db,
+    `WITH ${await keyedCte(db)}
+     SELECT key_id, k_arn, key_account_id, principal_account_id, principal, session_issuer_arn, event_name, calls, errors,
+            ${ISO('first_seen')} AS first_seen, ${ISO('last_seen')} AS last_seen
+     FROM (${CROSS_ACCOUNT_PER_OPERATION})`,
     periodParams(period),
+    { text: CROSS_ACCOUNT_TEXT, numbers: ['calls', 'errors'], orderBy: 'k_arn, key_id, principal_account_id, principal, event_name' },
   );
   return rows.map((r): CrossAccountRow => {
-    const keyArn = str(r['k_arn']);
-    const keyId = String(r['key_id']);
-    const principal = String(r['principal']);
-    const callerAccountId = String(r['principal_account_id']);
-    const access = classifyCaller(config, labels.declared(keyArn, keyId), {
-      principalArn: principal.startsWith('arn:') ? principal : null,
-      sessionIssuerArn: str(r['session_issuer_arn']),
-      accountId: callerAccountId,
-    });
-    const sessionIssuerArn = str(r['session_issuer_arn']);
+    const c = classifyCrossAccount(r, labels, config, now);
     return {
-      ...keyRef(labels, keyArn, keyId),
-      keyAccountId: str(r['key_account_id']),
-      callerAccountId,
-      ...access,
-      suppressedBy: access.access === 'vendor' && access.vendorDeclaredForKey ? null : crossAccountSuppression(config, now, { keyArn, keyId, principal, sessionIssuerArn, callerAccountId, keyAccountId: str(r['key_account_id']) }),
-      principal,
+      keyArn: c.keyArn,
+      keyId: c.keyId,
+      alias: c.alias,
+      keyAccountId: c.keyAccountId,
+      callerAccountId: c.callerAccountId,
+      access: c.access,
+      vendor: c.vendor,
+      vendorDeclaredForKey: c.vendorDeclaredForKey,
+      suppressedBy: c.suppressedBy,
+      principal: c.principal,
       operation: String(r['event_name']),
       calls: num(r['calls']),
       errors: num(r['errors']),
@@ -519,6 +638,41 @@ export async function crossAccountRows(db: KeytrailDb, period: ReportPeriod, lab
       lastSeen: String(r['last_seen']),
     };
   });
+}
+
+/**
+ * `summarizeCrossAccount(await crossAccountRows(…))`, without reading every operation's row: the rows
+ * that the summary reads alike (same key, caller account, principal, session issuer and key owner, so
+ * classified alike) come from SQL as one, with their operations, in the order of their first row.
+ */
+export async function crossAccountSummary(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels, config: KeytrailConfig, now: Date): Promise<CrossAccountSummaryRow[]> {
+  const rows = await packedRows(
+    db,
+    `WITH ${await keyedCte(db)}
+     SELECT key_id, k_arn, key_account_id, principal_account_id, principal, session_issuer_arn,
+            list(event_name ORDER BY event_name) AS operations, min(event_name) AS first_operation,
+            sum(calls)::INTEGER AS calls, sum(errors)::INTEGER AS errors,
+            ${ISO('min(first_seen)')} AS first_seen, ${ISO('max(last_seen)')} AS last_seen
+     FROM (${CROSS_ACCOUNT_PER_OPERATION})
+     GROUP BY key_id, k_arn, key_account_id, principal_account_id, principal, session_issuer_arn`,
+    periodParams(period),
+    {
+      text: CROSS_ACCOUNT_TEXT.filter((c) => c !== 'event_name'),
+      numbers: ['calls', 'errors'],
+      others: ['operations'],
+      orderBy: 'k_arn, key_id, principal_account_id, principal, first_operation',
+    },
+  );
+  return foldCrossAccount(
+    rows.map((r): CallerOperations => ({
+      caller: classifyCrossAccount(r, labels, config, now),
+      operations: Array.isArray(r['operations']) ? r['operations'].map(String) : [],
+      calls: num(r['calls']),
+      errors: num(r['errors']),
+      firstSeen: String(r['first_seen']),
+      lastSeen: String(r['last_seen']),
+    })),
+  );
 }
 
 /**
@@ -530,6 +684,8 @@ function crossAccountSuppression(
   now: Date,
   c: { keyArn: string | null; keyId: string; principal: string; sessionIssuerArn: string | null; callerAccountId: string; keyAccountId: string | null },
 ): string | null {
+  // No suppressions configured: nothing to match (and no probe to build for every caller).
+  if (config.suppressions.length === 0) return null;
   const probe: Finding = {
     schema_version: FINDING_SCHEMA_VERSION,
     finding_id: '0'.repeat(32),
@@ -553,52 +709,79 @@ function crossAccountSuppression(
 
 /** The rows per key and caller account. Call counts add up: each call has one operation and one principal. */
 export function summarizeCrossAccount(rows: readonly CrossAccountRow[]): CrossAccountSummaryRow[] {
-  const groups = new Map<string, CrossAccountSummaryRow & { principalSet: Set<string>; operationSet: Set<string> }>();
+  return foldCrossAccount(rows.map((r) => ({ caller: r, operations: [r.operation], calls: r.calls, errors: r.errors, firstSeen: r.firstSeen, lastSeen: r.lastSeen })));
+}
+
+/** A caller's calls on a key: of one operation (`crossAccountRows`) or several. */
+interface CallerOperations {
+  caller: ClassifiedCaller;
+  operations: readonly string[];
+  calls: number;
+  errors: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** Rows in key, caller account, principal, operation order, folded per key and caller account. */
+function foldCrossAccount(rows: readonly CallerOperations[]): CrossAccountSummaryRow[] {
+  const groups = new Map<string, { summary: CrossAccountSummaryRow; principals: Set<string>; operations: Set<string> }>();
   for (const r of rows) {
-    const id = `${r.keyId}|${r.keyArn ?? ''}|${r.callerAccountId}`;
+    const c = r.caller;
+    const id = `${c.keyId}|${c.keyArn ?? ''}|${c.callerAccountId}`;
     let g = groups.get(id);
     if (!g) {
       g = {
-        keyArn: r.keyArn,
-        keyId: r.keyId,
-        alias: r.alias,
-        keyAccountId: r.keyAccountId,
-        callerAccountId: r.callerAccountId,
-        access: r.access,
-        vendor: r.vendor,
-        vendorDeclaredForKey: r.vendorDeclaredForKey,
-        suppressedBy: r.suppressedBy,
-        principals: 0,
-        operations: [],
-        calls: 0,
-        errors: 0,
-        firstSeen: r.firstSeen,
-        lastSeen: r.lastSeen,
-        principalSet: new Set(),
-        operationSet: new Set(),
+        summary: {
+          keyArn: c.keyArn,
+          keyId: c.keyId,
+          alias: c.alias,
+          keyAccountId: c.keyAccountId,
+          callerAccountId: c.callerAccountId,
+          access: c.access,
+          vendor: c.vendor,
+          vendorDeclaredForKey: c.vendorDeclaredForKey,
+          suppressedBy: c.suppressedBy,
+          principals: 0,
+          operations: [],
+          calls: 0,
+          errors: 0,
+          firstSeen: r.firstSeen,
+          lastSeen: r.lastSeen,
+        },
+        principals: new Set(),
+        operations: new Set(),
       };
       groups.set(id, g);
     }
+    const s = g.summary;
     // A vendor recognised by role on one row and not on another: the vendor reading wins.
-    if (g.access !== 'vendor' && r.access === 'vendor') Object.assign(g, { access: r.access, vendor: r.vendor, vendorDeclaredForKey: r.vendorDeclaredForKey });
+    if (s.access !== 'vendor' && c.access === 'vendor') {
+      s.access = c.access;
+      s.vendor = c.vendor;
+      s.vendorDeclaredForKey = c.vendorDeclaredForKey;
+    }
     // Known only if every principal of the account is: one unsuppressed caller keeps the pair open.
-    if (r.suppressedBy === null) g.suppressedBy = null;
-    g.calls += r.calls;
-    g.errors += r.errors;
-    g.principalSet.add(r.principal);
-    g.operationSet.add(r.operation);
-    if (r.firstSeen < g.firstSeen) g.firstSeen = r.firstSeen;
-    if (r.lastSeen > g.lastSeen) g.lastSeen = r.lastSeen;
+    if (c.suppressedBy === null) s.suppressedBy = null;
+    s.calls += r.calls;
+    s.errors += r.errors;
+    g.principals.add(c.principal);
+    for (const operation of r.operations) g.operations.add(operation);
+    if (r.firstSeen < s.firstSeen) s.firstSeen = r.firstSeen;
+    if (r.lastSeen > s.lastSeen) s.lastSeen = r.lastSeen;
   }
-  return [...groups.values()].map(({ principalSet, operationSet, ...g }) => ({ ...g, principals: principalSet.size, operations: [...operationSet].sort() }));
+  return [...groups.values()].map(({ summary, principals, operations }) => {
+    summary.principals = principals.size;
+    summary.operations = [...operations].sort();
+    return summary;
+  });
 }
 
 /** Cross-account calls per day and caller account. */
 export async function crossAccountDaily(db: KeytrailDb, period: ReportPeriod): Promise<{ day: string; callerAccountId: string; calls: number }[]> {
   const rows = await db.all(
-    `SELECT strftime(event_date, '%Y-%m-%d') AS day, principal_account_id, count(DISTINCT ${CALL_ID})::INTEGER AS calls
-     FROM kms_events WHERE is_cross_account AND event_kind <> 'lifecycle' AND ${IN_PERIOD}
-     GROUP BY ALL ORDER BY day, principal_account_id`,
+    `SELECT strftime(event_date, '%Y-%m-%d') AS day, principal_account_id, calls FROM (
+       SELECT event_date, principal_account_id, ${callCount()} AS calls FROM kms_events WHERE ${CROSS_ACCOUNT} GROUP BY ALL
+     ) ORDER BY event_date, principal_account_id`,
     periodParams(period),
   );
   return rows.map((r) => ({ day: String(r['day']), callerAccountId: String(r['principal_account_id']), calls: num(r['calls']) }));
@@ -606,38 +789,78 @@ export async function crossAccountDaily(db: KeytrailDb, period: ReportPeriod): P
 
 // --- usage ----------------------------------------------------------------------------------
 
-/** Calls per day and key, and callers by calls, in the period. */
-export async function usageEvidence(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels): Promise<UsageEvidence> {
-  const daily = await db.all(
-    `WITH ${KEYED}
-     SELECT strftime(event_date, '%Y-%m-%d') AS day, key_id, k_arn, count(DISTINCT ${CALL_ID})::INTEGER AS calls
-     FROM keyed WHERE event_kind <> 'lifecycle' AND ${IN_PERIOD}
-     GROUP BY ALL ORDER BY day, key_id`,
+/**
+ * Calls per day and key in the period (keys and days without calls left out), by day then key id.
+ * SQL returns one row per key with its days packed in one text (`yyyy-mm-dd=calls,…`): the day rows
+ * are days × keys, and that many rows through the Node bindings cost many times the query.
+ */
+async function dailyCallsByKey(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels): Promise<UsageEvidence['dailyByKey']> {
+  const keys = await db.all(
+    `WITH ${await keyedCte(db)}
+     SELECT key_id, k_arn, string_agg(strftime(event_date, '%Y-%m-%d') || '=' || calls, ',') AS days FROM (
+       SELECT event_date, key_id, k_arn, ${callCount()} AS calls
+       FROM keyed WHERE event_kind <> 'lifecycle' AND ${IN_PERIOD}
+       GROUP BY event_date, key_id, k_arn
+     ) GROUP BY key_id, k_arn
+     ORDER BY key_id, k_arn NULLS LAST`,
     periodParams(period),
   );
-  const principals = await db.all(
-    `SELECT ${CALLER_SQL} AS principal, max(principal_account_id) AS account_id,
-            count(DISTINCT ${CALL_ID})::INTEGER AS calls,
-            count(DISTINCT ${CALL_ID}) FILTER (WHERE outcome = 'error')::INTEGER AS errors,
-            count(DISTINCT key_id)::INTEGER AS keys
-     FROM kms_events WHERE event_kind <> 'lifecycle' AND event_source = 'kms.amazonaws.com' AND ${IN_PERIOD}
-     GROUP BY 1 ORDER BY calls DESC, principal`,
+  // By day, then in the keys' order: bucket the entries by day rather than sort them all.
+  const byDay = new Map<string, UsageEvidence['dailyByKey']>();
+  for (const r of keys) {
+    const keyArn = str(r['k_arn']);
+    const keyId = String(r['key_id']);
+    const label = labels.label(keyArn, keyId);
+    for (const entry of String(r['days']).split(',')) {
+      const at = entry.indexOf('=');
+      const day = entry.slice(0, at);
+      let entries = byDay.get(day);
+      if (entries === undefined) byDay.set(day, (entries = []));
+      entries.push({ day, keyArn, keyId, label, calls: Number(entry.slice(at + 1)) });
+    }
+  }
+  return [...byDay.keys()].sort().flatMap((day) => byDay.get(day) ?? []);
+}
+
+export interface CallerUsage {
+  callers: number;
+  byPrincipal: UsageEvidence['byPrincipal'];
+}
+
+/**
+ * Who called in the period, roles not sessions: every caller of a call (`callers`, for the totals)
+ * and, by calls, the callers of KMS API calls (`byPrincipal`), from one pass over the period.
+ */
+export async function callerUsage(db: KeytrailDb, period: ReportPeriod): Promise<CallerUsage> {
+  const kms = "event_source = 'kms.amazonaws.com'";
+  const rows = await packedRows(
+    db,
+    `SELECT ${CALLER_SQL} AS principal, bool_or(${kms}) AS kms, max(principal_account_id) FILTER (WHERE ${kms}) AS account_id,
+            ${callCount(kms)} AS calls,
+            ${callCount(`${kms} AND outcome = 'error'`)} AS errors,
+            count(DISTINCT key_id) FILTER (WHERE ${kms})::INTEGER AS keys
+     FROM kms_events WHERE event_kind <> 'lifecycle' AND ${IN_PERIOD}
+     GROUP BY 1`,
     periodParams(period),
+    { text: ['principal', 'account_id'], numbers: ['kms', 'calls', 'errors', 'keys'], orderBy: 'calls DESC, principal' },
   );
   return {
-    dailyByKey: daily.map((r) => {
-      const keyArn = str(r['k_arn']);
-      const keyId = String(r['key_id']);
-      return { day: String(r['day']), keyArn, keyId, label: labels.label(keyArn, keyId), calls: num(r['calls']) };
-    }),
-    byPrincipal: principals.map((r) => ({
-      principal: String(r['principal']),
-      accountId: str(r['account_id']),
-      calls: num(r['calls']),
-      errors: num(r['errors']),
-      keys: num(r['keys']),
-    })),
+    callers: rows.length,
+    byPrincipal: rows
+      .filter((r) => r['kms'] === true)
+      .map((r) => ({
+        principal: String(r['principal']),
+        accountId: str(r['account_id']),
+        calls: num(r['calls']),
+        errors: num(r['errors']),
+        keys: num(r['keys']),
+      })),
   };
+}
+
+/** Calls per day and key, and callers by calls, in the period (`callers`: from `callerUsage`, if already read). */
+export async function usageEvidence(db: KeytrailDb, period: ReportPeriod, labels: KeyLabels, callers?: CallerUsage): Promise<UsageEvidence> {
+  return { dailyByKey: await dailyCallsByKey(db, period, labels), byPrincipal: (callers ?? (await callerUsage(db, period))).byPrincipal };
 }
 
 // --- findings -------------------------------------------------------------------------------

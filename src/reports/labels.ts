@@ -17,12 +17,17 @@ export interface KeyLabels {
  */
 export async function loadKeyLabels(db: KeytrailDb, config: KeytrailConfig): Promise<KeyLabels> {
   const rows = await db.all(
-    `SELECT key_id, alias_name, max(event_time) AS last FROM (
+    // alias_calls is materialized so that the JSON is read from alias calls only: inlined, the filters
+    // below are pushed into that scan and evaluated on every row's request_parameters.
+    `WITH alias_calls AS MATERIALIZED (
+       SELECT request_parameters, event_time FROM kms_events WHERE event_name IN ('CreateAlias', 'UpdateAlias') AND outcome = 'success'
+     )
+     SELECT key_id, alias_name, max(event_time) AS last FROM (
        SELECT key_id, alias_name, event_time FROM kms_events WHERE alias_name IS NOT NULL AND key_id IS NOT NULL
        UNION ALL
        SELECT regexp_replace(json_extract_string(request_parameters, '$.targetKeyId'), '^arn:.*:key/', ''),
               json_extract_string(request_parameters, '$.aliasName'), event_time
-       FROM kms_events WHERE event_name IN ('CreateAlias', 'UpdateAlias') AND outcome = 'success'
+       FROM alias_calls
      ) WHERE key_id IS NOT NULL AND alias_name LIKE 'alias/%'
      GROUP BY key_id, alias_name
      ORDER BY last DESC, alias_name`,

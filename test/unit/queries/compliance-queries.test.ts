@@ -102,6 +102,12 @@ describe('Query: key-administration-activity', () => {
     ]);
     expect(rows.find((r) => r['event_name'] === 'DisableKeyRotation')?.['error_code']).toBe('AccessDeniedException');
     expect(rows.find((r) => r['event_name'] === 'UpdateAlias')?.['alias_name']).toBe(K1_ALIAS);
+    // Who, as reports group administrators: the role behind a session, and the service that called.
+    expect(pick(rows.filter((r) => [eid(15), eid(17), eid(21)].includes(String(r['event_id']))), ['principal_type', 'session_issuer_arn', 'invoked_by'])).toEqual([
+      { principal_type: 'IAMUser', session_issuer_arn: null, invoked_by: null },
+      { principal_type: 'AssumedRole', session_issuer_arn: `arn:aws:iam::${OWNER}:role/AppRole`, invoked_by: null },
+      { principal_type: 'AssumedRole', session_issuer_arn: `arn:aws:iam::${VENDOR}:role/AcmeKmsAccess`, invoked_by: null },
+    ]);
   });
 
   it('narrows to one key given by alias or ARN', async () => {
