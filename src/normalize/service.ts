@@ -22,11 +22,6 @@ export function serviceContextEntry(context: Record<string, unknown> | null | un
   return null;
 }
 
-/** The service of the first context key that names one. */
-export function serviceFromEncryptionContext(context: Record<string, unknown> | null | undefined): string | null {
-  return serviceContextEntry(context)?.service ?? null;
-}
-
 /** Context values are strings; anything else is kept as its JSON text. */
 function contextValue(value: unknown): string | null {
   if (value === null || value === undefined) return null;
