@@ -177,6 +177,7 @@ function keyRowsCtes(filter: KeyRowFilter): string {
   const direct = (where: string) => `SELECT ${KEY_ROW}, CASE WHEN list_contains(${LIFECYCLE}, event_name) THEN event_id END AS event_id, ${flags(`(list_contains(${CIPHERTEXT}, event_name) OR coalesce(${filter.destinationIsKey}, false))`)}
       FROM kms_events WHERE ${filter.direct} AND ${where}`;
   return `dest AS MATERIALIZED (${destinationRows}),
+    key_owner AS (SELECT any_value(key_account_id) AS account, any_value(key_region) AS region FROM kms_events WHERE ${filter.direct}),
     -- A row without a sharedEventID is its own partition: never a repeat.
     repeated AS MATERIALIZED (
       SELECT event_id FROM (
@@ -217,9 +218,6 @@ const COLUMNS = [
   'first', 'last', 'first_use', 'last_use', 'last_ciphertext', 'last_error', 'key_account', 'key_region',
 ];
 
-/** The key's own rows (its `direct` condition: constant text, bound parameters). */
-const DIRECT = keyRowFilter({ keyId: '', keyArn: null }).direct;
-
 /**
  * The columns of the key's rows (`k`): what the history and the window groupings read, no more
  * (a popular key has a million rows to carry). event_id is kept for lifecycle rows only.
@@ -259,11 +257,11 @@ const HISTORY_PARTS: Part[] = [
       last: ISO(`max(event_time) FILTER (WHERE ${CALL})`),
       last_use: ISO('max(event_time) FILTER (WHERE is_use)'),
       last_ciphertext: ISO('max(event_time) FILTER (WHERE makes_ciphertext)'),
-      // The same on every row of the key: read from two columns, not carried through k.
-      key_account: `(SELECT any_value(key_account_id) FROM kms_events WHERE ${DIRECT})`,
-      key_region: `(SELECT any_value(key_region) FROM kms_events WHERE ${DIRECT})`,
+      // The same on every row of the key: read once into `key_owner`, not carried through k.
+      key_account: 'any_value(key_owner.account)',
+      key_region: 'any_value(key_owner.region)',
     },
-    from: 'FROM k',
+    from: 'FROM k, key_owner',
   },
   {
     // One row per lifecycle change: a = event name, b = event id, c = who.
@@ -432,7 +430,11 @@ function shapeWindowUsage(rows: Row[]): WindowUsage {
   const sum = (pick: (c: (typeof cells)[number]) => number, of = cells) => of.reduce((n, c) => n + pick(c), 0);
   const sumBy = (key: (c: (typeof cells)[number]) => string | null, of = cells) => {
     const groups = new Map<string | null, (typeof cells)[number][]>();
-    for (const c of of) groups.set(key(c), [...(groups.get(key(c)) ?? []), c]);
+    for (const c of of) {
+      const group = groups.get(key(c));
+      if (group) group.push(c);
+      else groups.set(key(c), [c]);
+    }
     return [...groups];
   };
   const ciphertextCells = cells.filter((c) => c.makesCiphertext);
